@@ -1,0 +1,447 @@
+#!/usr/bin/env python3
+"""report.py - render bench/run.sh's results.txt as markdown.
+
+usage: report.py results.txt > results.md
+
+Our figures are measured ROUNDS times per configuration (before and after
+the anchors); the tables show the lowest p50 of the rounds (the least
+disturbed by other load on the machine) and every round in parentheses.
+Ratios are ours / anchor (< 1: ours is faster); "x" columns are anchor /
+ours.
+"""
+import statistics
+import sys
+
+TARGET_DIRECT_US = 1.5
+TARGET_GLIBC_US = 3.0
+TARGET_GROWTH = 2.0
+TARGET_MISS = 1.25      # a miss p50 at most this many times the hit p50
+TARGET_INITGR_US = 5.0
+TARGET_IMPORT_S = 60.0
+TARGET_ADD_MS = 200.0
+OPS = [("getpwnam_r", "hit"), ("getpwuid_r", "hit"), ("initgroups", "hit"),
+       ("getpwnam_r", "miss"), ("getpwuid_r", "miss")]
+
+
+def parse(path):
+    recs = []
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if not parts or not parts[0].isupper():
+                continue
+            r = {"_type": parts[0], "_line": line.rstrip("\n")}
+            for tok in parts[1:]:
+                if "=" in tok:
+                    k, v = tok.split("=", 1)
+                    r[k] = v
+                else:
+                    r[tok] = True
+            lab = {}
+            for kv in r.get("label", "").split(","):
+                if "=" in kv:
+                    k, v = kv.split("=", 1)
+                    lab[k] = v
+            r["_lab"] = lab
+            recs.append(r)
+    return recs
+
+
+def fus(v):
+    """format microseconds"""
+    if v is None:
+        return "–"
+    if v >= 1000000:
+        return "%.2f s" % (v / 1e6)
+    if v >= 1000:
+        return "%.1f ms" % (v / 1e3)
+    if v >= 100:
+        return "%.0f µs" % v
+    if v >= 10:
+        return "%.1f µs" % v
+    return "%.2f µs" % v
+
+
+def fratio(ours, anchor):
+    if ours is None or anchor is None or anchor == 0:
+        return "–"
+    r = ours / anchor
+    if r >= 0.1:
+        s = "%.2f" % r
+    else:
+        s = "%.1e" % r
+    if r < 1:
+        s += " (%sx faster)" % fnum(anchor / ours)
+    return s
+
+
+def fnum(x):
+    if x >= 100:
+        return "{:,.0f}".format(x)
+    if x >= 10:
+        return "%.0f" % x
+    return "%.1f" % x
+
+
+def yes(b):
+    return "**yes**" if b else "**NO**"
+
+
+class Results:
+    def __init__(self, recs):
+        self.recs = recs
+        self.res = [r for r in recs if r["_type"] == "RESULT" and "unsupported" not in r]
+
+    def rows(self, part, service, mode, op, keys, **lab):
+        out = []
+        for r in self.res:
+            L = r["_lab"]
+            if (L.get("part") == part and r.get("service") == service and r.get("mode") == mode
+                    and r.get("op") == op and L.get("keys") == keys
+                    and all(L.get(k) == str(v) for k, v in lab.items())):
+                out.append(r)
+        return out
+
+    def p50(self, *a, **k):
+        """(lowest p50 over rounds, [p50 per round], errors, lookups)"""
+        rs = self.rows(*a, **k)
+        if not rs:
+            return None, [], 0, 0
+        vals = [float(r["p50_us"]) for r in rs]
+        return (min(vals), vals, sum(int(r["errors"]) for r in rs),
+                sum(int(r["lookups"]) for r in rs))
+
+
+def cell(v, vals):
+    if v is None:
+        return "–"
+    if len(vals) > 1:
+        return "%s (%s)" % (fus(v), " / ".join("%.2f" % x if x < 10 else fus(x) for x in vals))
+    return fus(v)
+
+
+def main():
+    recs = parse(sys.argv[1])
+    R = Results(recs)
+    out = []
+    w = out.append
+    machine = next((r for r in recs if r["_type"] == "MACHINE"), {})
+    config = next((r for r in recs if r["_type"] == "CONFIG"), {})
+    ns = [int(x) for x in config.get("ns", "").split(",") if x]
+    ns_lookup = sorted({int(r["_lab"]["n"]) for r in R.res
+                        if r["_lab"].get("part") == "lookup"})
+    loads = [r for r in recs if r["_type"] == "LOAD"]
+
+    w("Machine: %s CPUs, kernel %s, glibc %s, %s, %s MB RAM; %s; commit %s (%s uncommitted "
+      "paths).  Load average (1 min) during the run: %s.  Elapsed: %s s.\n" % (
+          machine.get("nproc"), machine.get("kernel"), machine.get("glibc"),
+          machine.get("cpu", "").replace("_", " "), machine.get("mem_mb"), machine.get("date"),
+          machine.get("commit"), machine.get("dirty"),
+          "%s–%s" % (min(float(l["load1"]) for l in loads), max(float(l["load1"]) for l in loads))
+          if loads else "?",
+          next((r["s"] for r in recs if r["_type"] == "ELAPSED"), "?")))
+    w("Settings: %s\n" % " ".join("%s=%s" % (k, v) for k, v in config.items()
+                                 if not k.startswith("_")))
+
+    # ---------------------------------------------------------------- targets
+    targets = []
+    big, small = (max(ns_lookup), min(ns_lookup)) if ns_lookup else (None, None)
+    if big:
+        for mode, lim in (("direct", TARGET_DIRECT_US), ("glibc", TARGET_GLIBC_US)):
+            for op in ("getpwnam_r", "getpwuid_r"):
+                v = R.p50("lookup", "accord", mode, op, "hit", n=big)[0]
+                f = R.p50("lookup", "files", "glibc", op, "hit", n=big)[0]
+                c = R.p50("lookup", "cache", "glibc", op, "hit", n=big)[0]
+                targets.append(("%s p50, %s, N=%s" % (op, "called directly" if mode == "direct"
+                                                     else "through glibc", fmtn(big)),
+                                "≤ %.1f µs" % lim, fus(v),
+                                "files %s, cache %s" % (fus(f), fus(c)),
+                                yes(v is not None and v <= lim)))
+        if small != big:
+            for mode in ("direct", "glibc"):
+                for op in ("getpwnam_r", "getpwuid_r"):
+                    a = R.p50("lookup", "accord", mode, op, "hit", n=big)[0]
+                    b = R.p50("lookup", "accord", mode, op, "hit", n=small)[0]
+                    if a is None or b is None:
+                        continue
+                    cb = R.p50("lookup", "cache", "glibc", op, "hit", n=big)[0]
+                    cs = R.p50("lookup", "cache", "glibc", op, "hit", n=small)[0]
+                    targets.append(("%s %s: p50 at N=%s / N=%s" % (op, mode, fmtn(big), fmtn(small)),
+                                    "≤ %.1f" % TARGET_GROWTH, "%.2f (%s / %s)" % (a / b, fus(a), fus(b)),
+                                    "cache glibc %.2f" % (cb / cs) if cb and cs else "–",
+                                    yes(a / b <= TARGET_GROWTH)))
+        kc = next((r for r in recs if r["_type"] == "KEYCOST"), None)
+        extra = float(kc["miss_p50_us"]) - float(kc["hit_p50_us"]) if kc else 0.0
+        for mode in ("direct", "glibc"):
+            for op in ("getpwnam_r", "getpwuid_r"):
+                worst = None
+                for n in ns_lookup:
+                    h = R.p50("lookup", "accord", mode, op, "hit", n=n)[0]
+                    m = R.p50("lookup", "accord", mode, op, "miss", n=n)[0]
+                    if h and m and (worst is None or (m - extra) / h > worst[0]):
+                        worst = ((m - extra) / h, n, m, h, m / h)
+                if worst:
+                    fh = R.p50("lookup", "files", "glibc", op, "hit", n=worst[1])[0]
+                    fm = R.p50("lookup", "files", "glibc", op, "miss", n=worst[1])[0]
+                    targets.append(("%s %s: miss p50 / hit p50 (worst N)" % (op, mode),
+                                    "≤ %.2f (\"as cheap\")" % TARGET_MISS,
+                                    "%.2f at N=%s (%s / %s; %.2f before subtracting the "
+                                    "harness's %.2f µs key formatting)" % (
+                                        worst[0], fmtn(worst[1]), fus(worst[2]), fus(worst[3]),
+                                        worst[4], extra),
+                                    "files %.2f" % (fm / fh) if fm and fh else "–",
+                                    yes(worst[0] <= TARGET_MISS)))
+    ig = [r for r in R.res if r["_lab"].get("part") == "initgroups"]
+    if ig:
+        L = ig[0]["_lab"]
+        for mode, amode in (("direct", "direct"), ("glibc", "glibc")):
+            v = R.p50("initgroups", "accord", mode, "initgroups", "hit")[0]
+            c = R.p50("initgroups", "cache", "glibc", "initgroups", "hit")[0]
+            f = R.p50("initgroups", "files", amode, "initgroups", "hit")[0]
+            targets.append(("initgroups p50 (%s), user in %s of %s groups" % (
+                "called directly" if mode == "direct" else "getgrouplist through glibc",
+                L.get("per_user"), fmtn(int(L.get("groups", 0)))),
+                "≤ %.0f µs" % TARGET_INITGR_US, fus(v),
+                "cache %s, files %s" % (fus(c), fus(f)),
+                yes(v is not None and v <= TARGET_INITGR_US)))
+    mem = memory_summary(recs, "accord")
+    if mem:
+        targets.append(("memory: growth over %s lookups (after the first lookup)" %
+                        fmtn(mem["lookups"]),
+                        "none but the mapped snapshot",
+                        "RssAnon %+d kB, heap %+d B, VmSize %+d kB; RssFile %s kB ≤ snapshot %s kB" %
+                        (mem["d_anon"], mem["d_heap"], mem["d_vmsize"], fmtn(mem["file_end"]),
+                         fmtn(mem["snap_kb"]) if mem["snap_kb"] else "?"),
+                        anchor_mem_text(recs),
+                        yes(mem["d_anon"] <= 64 and mem["d_heap"] <= 0 and mem["d_vmsize"] <= 0)))
+    imps = [r for r in recs if r["_type"] == "IMPORT" and r["_lab"].get("n")]
+    if imps:
+        r = max(imps, key=lambda r: int(r["users"]))
+        gen = next((g for g in recs if g["_type"] == "GEN" and g["_lab"].get("n") == r["_lab"]["n"]), None)
+        targets.append(("`accordctl import` of %s users" % fmtn(int(r["users"])),
+                        "≤ %.0f s" % TARGET_IMPORT_S, "%s s" % r["wall_s"],
+                        "nssbench gen (writes passwd, group, cache indexes) %s s" % gen["wall_s"]
+                        if gen else "–",
+                        yes(float(r["wall_s"]) <= TARGET_IMPORT_S and r["rc"] == "0")))
+    adds = add_summary(recs)
+    if adds:
+        o, u = adds.get("accordctl"), adds.get("useradd")
+        if o:
+            targets.append(("`accordctl user add` on %s users, synced: p50 / p90 over %d calls" %
+                            (fmtn(o["n"]), o["calls"]), "≤ %.0f ms" % TARGET_ADD_MS,
+                            "%.1f / %.1f ms" % (o["p50"], o["p90"]),
+                            "useradd %.1f / %.1f ms" % (u["p50"], u["p90"]) if u else "–",
+                            yes(o["p50"] <= TARGET_ADD_MS and o["p90"] <= TARGET_ADD_MS and o["fail"] == 0)))
+
+    w("## Targets\n")
+    w("| target | limit | ours | anchor (same run) | met |")
+    w("|---|---|---|---|---|")
+    for t in targets:
+        w("| %s |" % " | ".join(t))
+    w("")
+
+    # ---------------------------------------------------------------- lookups
+    if ns_lookup:
+        w("## Lookups: p50 latency by N\n")
+        w("Lowest p50 over the rounds; per-round p50 (µs) in parentheses for ours.  "
+          "`direct` = the module's `_nss_*_` function called through dlopen; `glibc` = "
+          "`getpwnam_r`/`getpwuid_r`/`getgrouplist` with the service selected by "
+          "`__nss_configure_lookup`.  `initgroups` for nssbench's data: the personal "
+          "group plus one team group per user.\n")
+        w("| service (mode) | op | keys | %s | N=%s / N=%s | errors |" % (
+            " | ".join("N=%s" % fmtn(n) for n in ns_lookup), fmtn(ns_lookup[-1]), fmtn(ns_lookup[0])))
+        w("|---|---|---|%s---|---|" % ("---|" * len(ns_lookup)))
+        for svc, mode in (("accord", "direct"), ("accord", "glibc"), ("files", "glibc"),
+                          ("files", "direct"), ("cache", "glibc"), ("cache", "direct"),
+                          ("extrausers", "glibc"), ("extrausers", "direct")):
+            for op, keys in OPS:
+                cells, errs, byn = [], 0, {}
+                for n in ns_lookup:
+                    v, vals, e, _ = R.p50("lookup", svc, mode, op, keys, n=n)
+                    errs += e
+                    byn[n] = v
+                    cells.append(cell(v, vals) if svc == "accord" else fus(v))
+                first, last = byn.get(ns_lookup[0]), byn.get(ns_lookup[-1])
+                if all(c == "–" for c in cells):
+                    continue
+                growth = "%.2f" % (last / first) if first and last else "–"
+                name = "**ours**" if svc == "accord" else svc
+                w("| %s (%s) | %s | %s | %s | %s | %s |" % (name, mode, op, keys,
+                                                         " | ".join(cells), growth, errs))
+        w("")
+        w("### Ratios ours / anchor (p50)\n")
+        w("| ours | anchor | op | keys | %s |" % " | ".join("N=%s" % fmtn(n) for n in ns_lookup))
+        w("|---|---|---|---|%s" % ("---|" * len(ns_lookup)))
+        for omode, asvc, amode in (("glibc", "files", "glibc"), ("glibc", "cache", "glibc"),
+                                   ("glibc", "extrausers", "glibc"), ("direct", "files", "direct"),
+                                   ("direct", "cache", "direct"), ("direct", "extrausers", "direct")):
+            for op, keys in OPS:
+                cells = []
+                for n in ns_lookup:
+                    o = R.p50("lookup", "accord", omode, op, keys, n=n)[0]
+                    a = R.p50("lookup", asvc, amode, op, keys, n=n)[0]
+                    cells.append(fratio(o, a))
+                if all(c == "–" for c in cells):
+                    continue
+                w("| %s | %s (%s) | %s | %s | %s |" % (omode, asvc, amode, op, keys, " | ".join(cells)))
+        w("")
+
+    # ---------------------------------------------------------------- import
+    if imps or any(r["_type"] == "IMPORT" for r in recs):
+        w("## `accordctl import` (fresh registry, one commit, snapshot installed)\n")
+        w("| data | users | groups | wall time | max RSS | snapshot | registry on disk | "
+          "anchor: `nssbench gen` (same files + libnss-cache indexes) | ratio |")
+        w("|---|---|---|---|---|---|---|---|---|")
+        for r in recs:
+            if r["_type"] != "IMPORT":
+                continue
+            gen = next((g for g in recs if g["_type"] == "GEN" and r["_lab"].get("n")
+                        and g["_lab"].get("n") == r["_lab"]["n"]), None)
+            w("| %s | %s | %s | %s s%s | %s MB | %s MB | %s MB | %s | %s |" % (
+                r["label"], fmtn(int(r["users"])), fmtn(int(r["groups"])), r["wall_s"],
+                "" if r["rc"] == "0" else " (rc=%s!)" % r["rc"],
+                "%.0f" % (int(r.get("maxrss_kb", 0)) / 1024),
+                "%.1f" % (int(r["snapshot_bytes"]) / 1e6), "%.1f" % (int(r["registry_bytes"]) / 1e6),
+                "%s s" % gen["wall_s"] if gen else "–",
+                "%.1f" % (float(r["wall_s"]) / float(gen["wall_s"]))
+                if gen and float(gen["wall_s"]) > 0 else "–"))
+        w("")
+
+    # ---------------------------------------------------------------- initgroups
+    if ig:
+        L = ig[0]["_lab"]
+        w("## initgroups: a user in %s groups among %s groups\n" % (
+            L.get("per_user"), fmtn(int(L.get("groups", 0)))))
+        w("libnss-cache has no `initgroups_dyn`, so glibc enumerates the whole group "
+          "database through it (`setgrent`/`getgrent_r`); glibc `files` has "
+          "`_nss_files_initgroups_dyn` (a scan of /etc/group).\n")
+        w("| service (mode) | keys | p50 | p99 | ops/s | lookups | errors | ours/anchor |")
+        w("|---|---|---|---|---|---|---|---|")
+        anchor_ref = {}
+        for svc, mode in (("cache", "glibc"), ("files", "glibc"), ("files", "direct")):
+            anchor_ref[(svc, mode)] = R.p50("initgroups", svc, mode, "initgroups", "hit")[0]
+        for svc, mode in (("accord", "direct"), ("accord", "glibc"), ("cache", "glibc"),
+                          ("files", "glibc"), ("files", "direct")):
+            for keys in ("hit", "miss"):
+                rs = R.rows("initgroups", svc, mode, "initgroups", keys)
+                if not rs:
+                    continue
+                best = min(rs, key=lambda r: float(r["p50_us"]))
+                ratio = "–"
+                if svc == "accord" and keys == "hit":
+                    ratio = "; ".join("%s %s: %s" % (s, m, fratio(float(best["p50_us"]), v))
+                                      for (s, m), v in anchor_ref.items() if v)
+                p50s = [float(r["p50_us"]) for r in rs]
+                w("| %s (%s) | %s | %s | %s | %s | %s | %s | %s |" % (
+                    "**ours**" if svc == "accord" else svc, mode, keys,
+                    cell(min(p50s), p50s) if svc == "accord" else fus(min(p50s)),
+                    fus(float(best["p99_us"])), fnum(float(best["ops_per_s"])),
+                    sum(int(r["lookups"]) for r in rs), sum(int(r["errors"]) for r in rs), ratio))
+        w("")
+
+    # ---------------------------------------------------------------- memory
+    memrecs = [r for r in recs if r["_type"] == "MEM"]
+    if memrecs:
+        w("## Memory: one process, lookups cycling getpwnam_r hit / getpwuid_r hit / "
+          "getpwnam_r miss / getpwuid_r miss / initgroups_dyn, called directly\n")
+        snap = next((r for r in recs if r["_type"] == "SNAPSIZE"), None)
+        if snap:
+            w("Snapshot size: %s kB.\n" % fmtn(int(snap["bytes"]) / 1024))
+        w("| module | N | phase | lookups | VmRSS kB | RssAnon kB | RssFile kB | VmSize kB | "
+          "VmData kB | malloc in use B | errors |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in memrecs:
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                r["_lab"].get("module"), fmtn(int(r["_lab"].get("n", 0))), r["phase"],
+                fmtn(int(r["lookups"])), r["vmrss_kb"], r["rss_anon_kb"], r["rss_file_kb"],
+                r["vmsize_kb"], r["vmdata_kb"], r["heap_inuse_b"], r["errors"]))
+        w("")
+
+    # ---------------------------------------------------------------- user add
+    if adds:
+        w("## One user added to a registry of %s users\n" % fmtn(next(iter(adds.values()))["n"]))
+        w("`accordctl user add NAME` (journal, commit, new snapshot, installed locally) vs "
+          "`useradd -l -M NAME` on an overlay /etc holding the same users in passwd, group, "
+          "shadow and gshadow.  Wall time per call, both rounds together.\n")
+        w("| tool | calls | failed | min | p50 | p90 | max | p50 ours/anchor |")
+        w("|---|---|---|---|---|---|---|---|")
+        for tool in ("accordctl", "useradd"):
+            a = adds.get(tool)
+            if not a:
+                continue
+            ratio = fratio(adds["accordctl"]["p50"], a["p50"]) if tool == "useradd" and \
+                "accordctl" in adds else "–"
+            w("| %s | %d | %d | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %s |" % (
+                tool, a["calls"], a["fail"], a["min"], a["p50"], a["p90"], a["max"], ratio))
+        w("")
+        for r in recs:
+            if r["_type"] == "ADDCHECK":
+                w("- check: `%s`" % r["_line"])
+        w("")
+
+    # ---------------------------------------------------------------- load, errors
+    w("## Load average during the run\n")
+    w("| at | time | load1 | load5 | load15 |")
+    w("|---|---|---|---|---|")
+    for l in loads:
+        w("| %s | %s | %s | %s | %s |" % (l["at"], l["time"], l["load1"], l["load5"], l["load15"]))
+    w("")
+    bad = [r for r in R.res if int(r.get("errors", 0)) > 0]
+    bad += [r for r in recs if r["_type"] == "MEM" and int(r.get("errors", 0)) > 0]
+    warns = [l for l in open(sys.argv[1]) if l.startswith("warn")]
+    w("Wrong or missing answers: %s.%s\n" % (
+        "none (errors=0 on every line)" if not bad else "**%d lines with errors > 0**" % len(bad),
+        "" if not warns else "  Warnings: %s" % "; ".join(x.strip() for x in warns)))
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+def fmtn(n):
+    return "{:,}".format(int(n))
+
+
+def memory_summary(recs, module):
+    m = [r for r in recs if r["_type"] == "MEM" and r["_lab"].get("module") == module]
+    if not m:
+        return None
+    first = next((r for r in m if r["phase"] == "pass1_after_1"), m[0])
+    last = m[-1]
+    snap = next((r for r in recs if r["_type"] == "SNAPSIZE"), None)
+    return {
+        "lookups": int(last["lookups"]) - int(first["lookups"]),
+        "d_anon": int(last["rss_anon_kb"]) - int(first["rss_anon_kb"]),
+        "d_heap": int(last["heap_inuse_b"]) - int(first["heap_inuse_b"]),
+        "d_vmsize": int(last["vmsize_kb"]) - int(first["vmsize_kb"]),
+        "file_end": int(last["rss_file_kb"]),
+        "snap_kb": int(snap["bytes"]) / 1024 if snap else None,
+    }
+
+
+def anchor_mem_text(recs):
+    m = memory_summary(recs, "cache")
+    if not m:
+        return "–"
+    return "libnss-cache over %s lookups: RssAnon %+d kB, heap %+d B" % (
+        fmtn(m["lookups"]), m["d_anon"], m["d_heap"])
+
+
+def add_summary(recs):
+    out = {}
+    for tool in ("accordctl", "useradd"):
+        rs = [r for r in recs if r["_type"] == "ADD" and r.get("tool") == tool]
+        if not rs:
+            continue
+        ok = sorted(float(r["ms"]) for r in rs if r["rc"] == "0")
+        if not ok:
+            out[tool] = {"calls": len(rs), "fail": len(rs), "min": 0, "p50": 0, "p90": 0,
+                         "max": 0, "n": int(rs[0]["_lab"].get("n", 0))}
+            continue
+        out[tool] = {
+            "calls": len(rs), "fail": len(rs) - len(ok), "n": int(rs[0]["_lab"].get("n", 0)),
+            "min": ok[0], "max": ok[-1], "p50": statistics.median(ok),
+            "p90": ok[min(len(ok) - 1, int(round(0.9 * (len(ok) - 1))))],
+        }
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * accord.conf: "key = value" lines, '#' comments.  Unknown keys and
+ * over-long lines are errors (never silently ignored or truncated): a
+ * typo in a security setting must not go unnoticed.
+ */
+#include <accord/registry.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "accord_config.h"
+#include "fileutil.h"
+
+#define CONF_FILE_MAX (1u << 20)
+
+void accord_config_defaults(struct accord_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->snapshot, sizeof(cfg->snapshot), "%s", ACCORD_SNAPSHOT_PATH);
+	snprintf(cfg->default_home, sizeof(cfg->default_home), "/home");
+	snprintf(cfg->default_shell, sizeof(cfg->default_shell), "/bin/bash");
+	cfg->lock_timeout = 30;
+	cfg->snapshot_grace = 600;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static int set_path(char *dst, size_t cap, const char *key, const char *v,
+		    const char *where, unsigned line, struct accord_err *err)
+{
+	if (accord_check_field(key, v, cap - 1, true, err) < 0)
+		return accord_err_prefix(err, -EINVAL, "%s:%u", where, line);
+	if (v[0] != '/')
+		return accord_err_set(err, -EINVAL, "%s:%u: %s must be an absolute path",
+				      where, line, key);
+	if (strlen(v) >= cap)
+		return accord_err_set(err, -EINVAL, "%s:%u: %s is too long", where, line, key);
+	strcpy(dst, v);
+	return 0;
+}
+
+static int set_uint(unsigned *dst, const char *key, const char *v, unsigned max,
+		    const char *where, unsigned line, struct accord_err *err)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || !*v || v[0] == '-' || n > max)
+		return accord_err_set(err, -EINVAL,
+				      "%s:%u: %s must be a whole number from 0 to %u",
+				      where, line, key, max);
+	*dst = (unsigned)n;
+	return 0;
+}
+
+int accord_config_parse(const char *text, size_t len, const char *where,
+			struct accord_config *cfg, struct accord_err *err)
+{
+	const char *p = text, *end = text + len;
+	unsigned line = 0;
+	int r = 0;
+
+	while (p < end && r == 0) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char buf[ACCORD_CONF_LINE_MAX + 1], *s, *eq, *key, *val;
+
+		line++;
+		if (n > ACCORD_CONF_LINE_MAX)
+			return accord_err_set(err, -EINVAL, "%s:%u: line longer than %d bytes",
+					      where, line, ACCORD_CONF_LINE_MAX);
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		p = nl ? nl + 1 : end;
+		if (memchr(buf, '\0', n))
+			return accord_err_set(err, -EINVAL, "%s:%u: NUL byte", where, line);
+		s = trim(buf);
+		if (!*s || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (!eq)
+			return accord_err_set(err, -EINVAL,
+					      "%s:%u: expected 'key = value'", where, line);
+		*eq = '\0';
+		key = trim(s);
+		val = trim(eq + 1);
+		if (!strcmp(key, "registry"))
+			r = set_path(cfg->registry, sizeof(cfg->registry), key, val, where, line, err);
+		else if (!strcmp(key, "snapshot"))
+			r = set_path(cfg->snapshot, sizeof(cfg->snapshot), key, val, where, line, err);
+		else if (!strcmp(key, "default_home"))
+			r = set_path(cfg->default_home, sizeof(cfg->default_home), key, val,
+				     where, line, err);
+		else if (!strcmp(key, "default_shell"))
+			r = set_path(cfg->default_shell, sizeof(cfg->default_shell), key, val,
+				     where, line, err);
+		else if (!strcmp(key, "lock_timeout"))
+			r = set_uint(&cfg->lock_timeout, key, val, 3600, where, line, err);
+		else if (!strcmp(key, "snapshot_grace"))
+			r = set_uint(&cfg->snapshot_grace, key, val, 30 * 86400, where, line, err);
+		else
+			r = accord_err_set(err, -EINVAL, "%s:%u: unknown key '%s'", where, line, key);
+	}
+	return r;
+}
+
+int accord_config_load(const char *path, bool missing_ok,
+		       struct accord_config *cfg, struct accord_err *err)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT && missing_ok)
+			return 0;
+		return accord_err_set(err, -errno, "cannot read %s: %s", path, strerror(errno));
+	}
+	if (!S_ISREG(st.st_mode))
+		return accord_err_set(err, -EINVAL, "%s is not a regular file", path);
+	if (fu_trusted(&st) < 0)
+		return accord_err_set(err, -EPERM,
+				      "refusing %s: it must be owned by root and not writable "
+				      "by group or others (chown root %s; chmod go-w %s)",
+				      path, path, path);
+	r = fu_read_file(path, CONF_FILE_MAX, &text, &len);
+	if (r < 0)
+		return accord_err_set(err, r, "cannot read %s: %s", path, strerror(-r));
+	r = accord_config_parse(text, len, path, cfg, err);
+	free(text);
+	return r;
+}

@@ -1,0 +1,623 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The snapshot reader against bad bytes: truncated and extended images,
+ * every single-byte flip (with and without recomputed checksums, so that
+ * damage reaches the record parsers), hostile hash indexes, records whose
+ * lengths point outside, overlapping sections, and semantic damage that
+ * only accord_snapshot_verify() can see.  The contract (snapshot.h): open
+ * or verify refuses, or every lookup and iteration returns normally and
+ * never reads outside the image.  Images are copied into buffers of
+ * exactly their size so ASan and valgrind see any read past the end.
+ */
+#include "unit_util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "hash.h"
+#include "snapshot_format.h"
+
+static unsigned char *g_img;
+static size_t g_len;
+static struct accord_snapshot g_snap; /* over g_img, for offsets */
+
+static int setup(void **state)
+{
+	struct accord_state *st = unit_state();
+	struct accord_err err = { 0 };
+	struct accord_user_spec s = { .name = "carol", .group = "staff",
+				      .groups = "staff,dev", .gecos = "Carol C" };
+	accord_snap_why why = NULL;
+
+	(void)state;
+	assert_int_equal(accord_group_add(st, "staff", false, 0, false, &err), 0);
+	assert_int_equal(accord_group_add(st, "dev", false, 0, false, &err), 0);
+	assert_int_equal(unit_add(st, "alice", &err), 0);
+	assert_int_equal(unit_add(st, "bob", &err), 0);
+	assert_int_equal(accord_user_add(st, &s, NULL, &err), 0);
+	assert_int_equal(accord_group_adduser(st, "staff", "alice", &err), 0);
+	assert_int_equal(accord_group_adduser(st, "dev", "bob", &err), 0);
+	assert_int_equal(unit_add(st, "x", &err), 0);
+	assert_int_equal(accord_user_del(st, "x", &err), 0);
+	assert_int_equal(accord_user_status_op(st, "bob", ACCORD_OP_REVOKE, "r", &err), 0);
+	g_img = unit_build(st, 3, NULL, &g_len);
+	accord_state_free(st);
+	assert_int_equal(accord_snapshot_open_mem(&g_snap, g_img, g_len, &why), 0);
+	assert_int_equal(accord_snapshot_verify(&g_snap, &why), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(g_img);
+	g_img = NULL;
+	return 0;
+}
+
+/* A copy in a buffer of exactly len bytes (1 for 0). */
+static unsigned char *copy(size_t len)
+{
+	unsigned char *p = malloc(len ? len : 1);
+
+	assert_non_null(p);
+	memcpy(p, g_img, len < g_len ? len : g_len);
+	return p;
+}
+
+/* Offset in the image of a record found in g_snap. */
+static size_t user_off(const char *name)
+{
+	struct accord_snap_user u;
+
+	assert_int_equal(accord_snap_user_by_name(&g_snap, name, &u), 0);
+	return (size_t)(g_snap.users.off + u.off);
+}
+
+static size_t group_off(const char *name)
+{
+	struct accord_snap_group g;
+
+	assert_int_equal(accord_snap_group_by_name(&g_snap, name, &g), 0);
+	return (size_t)(g_snap.groups.off + g.off);
+}
+
+/* Checksums recomputed; open must pass; exercise; returns verify. */
+static int open_fixed(unsigned char *img, struct accord_snapshot *s,
+		      accord_snap_why *why)
+{
+	unit_fix_checksums(img, g_len);
+	*why = NULL;
+	if (accord_snapshot_open_mem(s, img, g_len, why) != 0)
+		fail_msg("open_mem refused a patched image: %s", *why);
+	unit_snapshot_exercise(s);
+	return accord_snapshot_verify(s, why);
+}
+
+/* What verify promises when it accepts: every record reachable by name. */
+static void assert_verified_consistent(const struct accord_snapshot *s)
+{
+	struct accord_snap_user u, u2;
+	struct accord_snap_group g, g2;
+	uint64_t cur;
+	uint32_t n = 0;
+
+	for (cur = 0; accord_snap_user_next(s, &cur, &u) == 0; n++) {
+		assert_int_equal(accord_snap_user_by_name(s, u.name, &u2), 0);
+		assert_int_equal(u2.off, u.off);
+		assert_int_equal(accord_snap_group_by_gid(s, u.gid, &g), 0);
+	}
+	assert_int_equal(n, s->user_count);
+	for (cur = 0, n = 0; accord_snap_group_next(s, &cur, &g) == 0; n++) {
+		assert_int_equal(accord_snap_group_by_name(s, g.name, &g2), 0);
+		assert_int_equal(g2.off, g.off);
+	}
+	assert_int_equal(n, s->group_count);
+}
+
+static void test_truncated_and_extended(void **state)
+{
+	struct accord_snapshot s;
+	accord_snap_why why;
+	unsigned char *p;
+	size_t len;
+
+	(void)state;
+	for (len = 0; len < g_len; len++) {
+		p = copy(len);
+		why = NULL;
+		if (accord_snapshot_open_mem(&s, p, len, &why) == 0)
+			fail_msg("open_mem accepted %zu of %zu bytes", len, g_len);
+		assert_non_null(why);
+		/* a truncation that also rewrites the header to match */
+		if (len >= SNAP_HEADER_SIZE) {
+			snap_put64(p + 24, len);
+			unit_fix_checksums(p, len);
+			if (accord_snapshot_open_mem(&s, p, len, &why) == 0) {
+				unit_snapshot_exercise(&s);
+				assert_int_not_equal(accord_snapshot_verify(&s, &why), 0);
+			}
+		}
+		free(p);
+	}
+	/* extended by trailing bytes */
+	p = malloc(g_len + 8);
+	assert_non_null(p);
+	memcpy(p, g_img, g_len);
+	memset(p + g_len, 0, 8);
+	assert_int_equal(accord_snapshot_open_mem(&s, p, g_len + 8, &why), -EBADMSG);
+	assert_contains(why, "file size");
+	free(p);
+}
+
+/* Every byte flipped, one at a time: the checksums catch all of it; what
+ * open_mem alone accepts (the NSS module's view) is still safe to read. */
+static void test_every_byte_flipped(void **state)
+{
+	struct accord_snapshot s;
+	accord_snap_why why;
+	size_t i, opened = 0;
+
+	(void)state;
+	for (i = 0; i < g_len; i++) {
+		unsigned char *p = copy(g_len);
+		int r;
+
+		p[i] ^= 0xff;
+		why = NULL;
+		r = accord_snapshot_open_mem(&s, p, g_len, &why);
+		if (r == 0) {
+			opened++;
+			unit_snapshot_exercise(&s);
+			r = accord_snapshot_verify(&s, &why);
+		}
+		if (r != -EBADMSG)
+			fail_msg("flip of byte %zu not detected (r=%d)", i, r);
+		assert_non_null(why);
+		free(p);
+	}
+	/* the body flips got past open_mem and were exercised */
+	assert_true(opened > g_len / 2);
+}
+
+/* The same with the checksums recomputed: the damage reaches the parsers.
+ * Three kinds of change per byte. */
+static void test_every_byte_damaged_checksums_fixed(void **state)
+{
+	static const int mode[] = { 0xff, 0x01, -1 /* set to 0 */, 0x80 };
+	struct accord_snapshot s;
+	accord_snap_why why;
+	size_t i, m, accepted = 0, refused = 0;
+
+	(void)state;
+	for (m = 0; m < sizeof(mode) / sizeof(mode[0]); m++)
+		for (i = 0; i < g_len; i++) {
+			unsigned char *p = copy(g_len);
+
+			if (mode[m] < 0) {
+				if (p[i] == 0) {
+					free(p);
+					continue;
+				}
+				p[i] = 0;
+			} else {
+				p[i] ^= (unsigned char)mode[m];
+			}
+			unit_fix_checksums(p, g_len);
+			why = NULL;
+			if (accord_snapshot_open_mem(&s, p, g_len, &why) == 0) {
+				unit_snapshot_exercise(&s);
+				if (accord_snapshot_verify(&s, &why) == 0) {
+					assert_verified_consistent(&s);
+					accepted++;
+				} else {
+					refused++;
+				}
+			} else {
+				refused++;
+			}
+			free(p);
+		}
+	/* both outcomes happen: string bytes can change harmlessly, lengths
+	 * and offsets cannot */
+	assert_true(accepted > 0);
+	assert_true(refused > 0);
+}
+
+static void fill_index(unsigned char *img, const struct accord_snap_section *idx,
+		       uint32_t tag, uint32_t ref)
+{
+	unsigned char *p = img + idx->off;
+	uint32_t n = snap_get32(p), i;
+
+	snap_put32(p + 4, n); /* "full" */
+	for (i = 0; i < n; i++) {
+		snap_put32(p + SNAP_INDEX_HEADER + (size_t)i * SNAP_INDEX_SLOT, tag);
+		snap_put32(p + SNAP_INDEX_HEADER + (size_t)i * SNAP_INDEX_SLOT + 4, ref);
+	}
+}
+
+static uint32_t name_tag(const char *name)
+{
+	return (uint32_t)(accord_hash64(name, strlen(name), g_snap.seed) >> 32);
+}
+
+static uint32_t id_tag(uint32_t id)
+{
+	return (uint32_t)(accord_hash_id(id, g_snap.seed) >> 32);
+}
+
+/* Indexes with no empty slot, every slot at a valid record: lookups end
+ * after one pass (no endless probing) and find nothing wrong. */
+static void test_full_index_wrong_tags(void **state)
+{
+	struct accord_snapshot s;
+	struct accord_snap_user u;
+	struct accord_snap_group g;
+	accord_snap_why why;
+	uint32_t alice_ref = (uint32_t)(user_off("alice") - g_snap.users.off) + 1;
+	uint32_t bob_ref = (uint32_t)(user_off("bob") - g_snap.users.off) + 1;
+	uint32_t staff_ref = (uint32_t)(group_off("staff") - g_snap.groups.off) + 1;
+	unsigned char *p;
+
+	(void)state;
+	/* right record, wrong tag */
+	p = copy(g_len);
+	fill_index(p, &g_snap.user_by_name, ~name_tag("alice"), alice_ref);
+	fill_index(p, &g_snap.user_by_uid, ~id_tag(1002), alice_ref);
+	fill_index(p, &g_snap.group_by_name, ~name_tag("staff"), staff_ref);
+	fill_index(p, &g_snap.group_by_gid, ~id_tag(1000), staff_ref);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_int_equal(accord_snap_user_by_name(&s, "alice", &u), -ENOENT);
+	assert_int_equal(accord_snap_user_by_uid(&s, 1002, &u), -ENOENT);
+	assert_int_equal(accord_snap_group_by_name(&s, "staff", &g), -ENOENT);
+	assert_int_equal(accord_snap_group_by_gid(&s, 1000, &g), -ENOENT);
+	free(p);
+
+	/* alice's tag everywhere, bob's record everywhere */
+	p = copy(g_len);
+	fill_index(p, &g_snap.user_by_name, name_tag("alice"), bob_ref);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_int_equal(accord_snap_user_by_name(&s, "alice", &u), -ENOENT);
+	assert_int_equal(accord_snap_user_by_name(&s, "bob", &u), -ENOENT);
+	free(p);
+
+	/* every slot claims a user that is not there */
+	p = copy(g_len);
+	fill_index(p, &g_snap.user_by_uid, id_tag(4242), bob_ref);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_int_equal(accord_snap_user_by_uid(&s, 4242, &u), -ENOENT);
+	free(p);
+}
+
+/* Slots whose references point nowhere sensible. */
+static void test_index_bad_refs(void **state)
+{
+	static const uint32_t refs[] = { 2, 4, 0xffffffffu, 0x7fffffffu };
+	struct accord_snapshot s;
+	struct accord_snap_user u;
+	struct accord_snap_group g;
+	accord_snap_why why;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+		unsigned char *p = copy(g_len);
+
+		fill_index(p, &g_snap.user_by_name, name_tag("alice"), refs[i]);
+		fill_index(p, &g_snap.user_by_uid, id_tag(1002), refs[i]);
+		fill_index(p, &g_snap.group_by_name, name_tag("staff"), refs[i]);
+		fill_index(p, &g_snap.group_by_gid, id_tag(1000), refs[i]);
+		assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+		assert_int_equal(accord_snap_user_by_name(&s, "alice", &u), -EBADMSG);
+		assert_int_equal(accord_snap_user_by_uid(&s, 1002, &u), -EBADMSG);
+		assert_int_equal(accord_snap_group_by_name(&s, "staff", &g), -EBADMSG);
+		assert_int_equal(accord_snap_group_by_gid(&s, 1000, &g), -EBADMSG);
+		free(p);
+	}
+}
+
+static void test_index_geometry(void **state)
+{
+	struct accord_snapshot s;
+	accord_snap_why why;
+	/* not a power of two; zero; more than the section holds */
+	static const uint32_t bad_nslots[] = { 3, 0, 0x80000000u };
+	unsigned char *p, *idx;
+	uint32_t n = snap_get32(g_img + g_snap.user_by_name.off);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_nslots) / sizeof(bad_nslots[0]); i++) {
+		p = copy(g_len);
+		snap_put32(p + g_snap.user_by_name.off, bad_nslots[i]);
+		unit_fix_checksums(p, g_len);
+		assert_int_equal(accord_snapshot_open_mem(&s, p, g_len, &why), -EBADMSG);
+		assert_contains(why, "hash index");
+		free(p);
+	}
+	/* count above the number of slots */
+	p = copy(g_len);
+	idx = p + g_snap.group_by_gid.off;
+	snap_put32(idx + 4, snap_get32(idx) + 1);
+	unit_fix_checksums(p, g_len);
+	assert_int_equal(accord_snapshot_open_mem(&s, p, g_len, &why), -EBADMSG);
+	free(p);
+	/* half the slots: the section size no longer matches */
+	p = copy(g_len);
+	snap_put32(p + g_snap.user_by_uid.off, n / 2);
+	unit_fix_checksums(p, g_len);
+	assert_int_equal(accord_snapshot_open_mem(&s, p, g_len, &why), -EBADMSG);
+	free(p);
+}
+
+/* Record fields that point outside: the parsers refuse the record. */
+static void test_record_lengths(void **state)
+{
+	struct accord_snapshot s;
+	struct accord_snap_user u;
+	struct accord_snap_group g;
+	struct accord_snap_tomb t;
+	accord_snap_why why;
+	size_t bob = user_off("bob"), staff = group_off("staff");
+	size_t tomb = (size_t)g_snap.tombstones.off;
+	uint64_t cur;
+	unsigned char *p;
+	struct {
+		size_t at;
+		int width;
+		uint64_t value;
+	} cases[] = {
+		{ bob + 12, 4, 0xffffffffu },          /* ngroups */
+		{ bob + 12, 4, SNAP_MAX_USER_GROUPS }, /* within the cap, past the end */
+		{ bob + 32, 2, 0xffff },               /* name_len */
+		{ bob + 32, 2, 0 },                    /* empty name */
+		{ bob + 34, 2, 0xffff },               /* gecos_len */
+		{ bob + 40, 2, 2 },                    /* reason_len ("r") off by one */
+		{ staff + 8, 4, 0xffffffffu },         /* nmembers */
+		{ staff + 8, 4, 1 },                   /* nmembers too small */
+		{ staff + 12, 4, 0xfffffff0u },        /* members_len */
+		{ staff + 12, 4, 1 },                  /* members_len cuts a name */
+		{ staff + 32, 2, 0xffff },             /* name_len */
+		{ tomb + 16, 2, 0 },                   /* empty tombstone name */
+		{ tomb + 18, 2, 0xffff },              /* by_len */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		p = copy(g_len);
+		if (cases[i].width == 2)
+			snap_put16(p + cases[i].at, (uint16_t)cases[i].value);
+		else
+			snap_put32(p + cases[i].at, (uint32_t)cases[i].value);
+		if (open_fixed(p, &s, &why) != -EBADMSG)
+			fail_msg("case %zu passed verify", i);
+		free(p);
+	}
+	/* the damaged record ends iteration with -EBADMSG, and a lookup that
+	 * lands on it says so */
+	p = copy(g_len);
+	snap_put16(p + bob + 32, 0xffff);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_int_equal(accord_snap_user_by_name(&s, "bob", &u), -EBADMSG);
+	for (cur = 0; accord_snap_user_next(&s, &cur, &u) == 0;)
+		;
+	assert_int_equal(accord_snap_user_next(&s, &cur, &u), -EBADMSG);
+	/* alice, before bob, still answers */
+	assert_int_equal(accord_snap_user_by_name(&s, "alice", &u), 0);
+	free(p);
+	p = copy(g_len);
+	snap_put32(p + staff + 8, 7);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_int_equal(accord_snap_group_by_name(&s, "staff", &g), -EBADMSG);
+	free(p);
+	p = copy(g_len);
+	snap_put16(p + tomb + 16, 0);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	cur = 0;
+	assert_int_equal(accord_snap_tomb_next(&s, &cur, &t), -EBADMSG);
+	free(p);
+	/* strings without their NUL */
+	p = copy(g_len);
+	{
+		struct accord_snap_user bu;
+
+		assert_int_equal(accord_snap_user_by_name(&g_snap, "bob", &bu), 0);
+		p[(const unsigned char *)bu.name - g_img + bu.name_len] = 'X';
+	}
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_int_equal(accord_snap_user_by_name(&s, "bob", &u), -EBADMSG);
+	free(p);
+}
+
+/* Section table entries that are wrong. */
+static void test_section_table(void **state)
+{
+	struct accord_snapshot s;
+	accord_snap_why why;
+	unsigned char *p;
+	uint32_t nsec = snap_get32(g_img + 40), i;
+	size_t users_e = 0, groups_e = 0, meta_e = 0;
+
+	(void)state;
+	for (i = 0; i < nsec; i++) {
+		size_t e = SNAP_HEADER_SIZE + (size_t)i * SNAP_SECTION_ENTRY;
+
+		if (snap_get32(g_img + e) == SNAP_SEC_USERS)
+			users_e = e;
+		if (snap_get32(g_img + e) == SNAP_SEC_GROUPS)
+			groups_e = e;
+		if (snap_get32(g_img + e) == SNAP_SEC_META)
+			meta_e = e;
+	}
+	assert_true(users_e && groups_e && meta_e);
+
+	struct {
+		size_t at;
+		int width;
+		uint64_t value;
+		const char *why;
+	} cases[] = {
+		{ users_e + 8, 8, 8, "outside" },             /* over the header */
+		{ users_e + 8, 8, 0x7ffffffffffffff8ull, "outside" },
+		{ users_e + 16, 8, UINT64_MAX - 4, "outside" }, /* size wraps */
+		{ users_e + 8, 8, 0, "outside" },
+		{ meta_e + 8, 8, 0, "outside" },
+		{ users_e + 8, 8, SNAP_HEADER_SIZE + 8u * SNAP_SECTION_ENTRY + 4, "outside" },
+		{ users_e, 4, SNAP_SEC_GROUPS, "duplicate" },
+		{ meta_e, 4, 99, "missing" },                 /* unknown: meta missing */
+		{ meta_e + 16, 8, 16, "meta" },
+		{ 40, 4, 0, "section count" },
+		{ 40, 4, SNAP_MAX_SECTIONS + 1, "section count" },
+		{ 40, 4, 7, "missing" },                      /* last entry cut off */
+		{ 8, 4, 2, "version" },
+		{ 12, 4, 64, "header size" },
+		{ 0, 1, 'a', "magic" },
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		p = copy(g_len);
+		if (cases[k].width == 8)
+			snap_put64(p + cases[k].at, cases[k].value);
+		else if (cases[k].width == 4)
+			snap_put32(p + cases[k].at, (uint32_t)cases[k].value);
+		else
+			p[cases[k].at] = (unsigned char)cases[k].value;
+		unit_fix_checksums(p, g_len);
+		why = NULL;
+		if (accord_snapshot_open_mem(&s, p, g_len, &why) != -EBADMSG)
+			fail_msg("section case %zu accepted", k);
+		assert_contains(why, cases[k].why);
+		free(p);
+	}
+
+	/* overlapping sections are inside the file, so open accepts them;
+	 * reading user records out of group bytes must stay in bounds */
+	p = copy(g_len);
+	memcpy(p + users_e + 8, g_img + groups_e + 8, 16);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	free(p);
+	p = copy(g_len);
+	memcpy(p + groups_e + 8, g_img + users_e + 8, 16);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	free(p);
+	/* the users section reaching to the end of the file */
+	p = copy(g_len);
+	snap_put64(p + users_e + 16, g_len - snap_get64(p + users_e + 8));
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	free(p);
+}
+
+/* Damage only the deep check can see: each is refused with its reason. */
+static void test_verify_semantics(void **state)
+{
+	struct accord_snapshot s;
+	struct accord_snap_user cu;
+	struct accord_snap_group sg;
+	accord_snap_why why;
+	unsigned char *p;
+	size_t bob = user_off("bob"), carol = user_off("carol");
+	size_t tomb = (size_t)g_snap.tombstones.off, meta = (size_t)g_snap.meta.off;
+
+	(void)state;
+	assert_int_equal(accord_snap_user_by_name(&g_snap, "carol", &cu), 0);
+	assert_true(cu.ngroups >= 1);
+	assert_int_equal(accord_snap_group_by_name(&g_snap, "staff", &sg), 0);
+
+	p = copy(g_len);
+	snap_put32(p + bob + 8, snap_get32(p + bob + 8) | 0x100);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_contains(why, "unknown flags");
+	free(p);
+
+	p = copy(g_len);
+	snap_put32(p + bob + 8, 3); /* status 3 does not exist */
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_contains(why, "unknown flags");
+	free(p);
+
+	p = copy(g_len);
+	snap_put32(p + bob + 4, 4242);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_contains(why, "primary group is missing");
+	free(p);
+
+	p = copy(g_len);
+	snap_put32(p + carol + SNAP_USER_FIXED, 4242);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_contains(why, "group list names a missing group");
+	free(p);
+
+	p = copy(g_len);
+	p[(const unsigned char *)sg.members - g_img] = 'z'; /* "carol" -> "zarol" */
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_contains(why, "not a user");
+	free(p);
+
+	p = copy(g_len);
+	snap_put32(p + tomb, 3);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_contains(why, "unknown kind");
+	free(p);
+
+	p = copy(g_len);
+	snap_put32(p + 80, snap_get32(p + 80) + 1);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_contains(why, "user count");
+	free(p);
+
+	p = copy(g_len);
+	snap_put32(p + 84, snap_get32(p + 84) - 1);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_contains(why, "group count");
+	free(p);
+
+	p = copy(g_len);
+	snap_put32(p + 88, 0);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	free(p);
+
+	p = copy(g_len);
+	snap_put32(p + bob, 1999); /* uid changed: the UID index disagrees */
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_contains(why, "hash index");
+	free(p);
+
+	p = copy(g_len);
+	snap_put32(p + meta, 5000); /* uid_lo above uid_hi */
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_contains(why, "empty ID range");
+	free(p);
+
+	/* a harmless change (a GECOS letter) passes, and reads back */
+	p = copy(g_len);
+	{
+		size_t at = (size_t)((const unsigned char *)cu.gecos - g_img);
+
+		assert_int_equal(p[at], 'C');
+		p[at] = 'K';
+		assert_int_equal(open_fixed(p, &s, &why), 0);
+		assert_int_equal(accord_snap_user_by_name(&s, "carol", &cu), 0);
+		assert_string_equal(cu.gecos, "Karol C");
+	}
+	free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_truncated_and_extended),
+		cmocka_unit_test(test_every_byte_flipped),
+		cmocka_unit_test(test_every_byte_damaged_checksums_fixed),
+		cmocka_unit_test(test_full_index_wrong_tags),
+		cmocka_unit_test(test_index_bad_refs),
+		cmocka_unit_test(test_index_geometry),
+		cmocka_unit_test(test_record_lengths),
+		cmocka_unit_test(test_section_table),
+		cmocka_unit_test(test_verify_semantics),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
