@@ -445,7 +445,12 @@ static void print_member_changes(json_object *old, json_object *val)
 /* "field old -> new" for each field that differs. */
 static void print_field_changes(json_object *before, json_object *after)
 {
-	json_object_object_foreach(after, key, val) {
+	struct json_object_iterator it = json_object_iter_begin(after);
+	struct json_object_iterator end = json_object_iter_end(after);
+
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *key = json_object_iter_peek_name(&it);
+		json_object *val = json_object_iter_peek_value(&it);
 		json_object *old = NULL;
 		const char *a, *b;
 

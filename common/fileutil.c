@@ -147,8 +147,13 @@ int fu_mkdir(const char *path, mode_t mode)
 {
 	struct stat st;
 
-	if (mkdir(path, mode) == 0)
+	if (mkdir(path, mode) == 0) {
+		/* the mode we mean, whatever the caller's umask: the host's
+		 * snapshot directory must be reachable by every process */
+		if (chmod(path, mode) < 0)
+			return -errno;
 		return 0;
+	}
 	if (errno != EEXIST)
 		return -errno;
 	if (stat(path, &st) < 0)

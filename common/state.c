@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "idmap.h"
+#include "snapshot_format.h"
 
 struct accord_state {
 	struct accord_range uids, gids;
@@ -271,12 +272,23 @@ int accord_state_from_snapshot(const struct accord_snapshot *snap,
 	struct accord_snap_group sg;
 	struct accord_snap_tomb stb;
 	uint64_t cur;
+	size_t i;
 	int r;
 
+	/* A writer checks only the checksum before loading (txn_begin), so
+	 * this loader refuses what the deep verify would, lest damage reach
+	 * the next generation; and it sizes nothing by counts the sections
+	 * cannot hold. */
+	accord_snap_meta(snap, &m);
+	if (snap->user_count > snap->users.size / SNAP_USER_FIXED ||
+	    snap->group_count > snap->groups.size / SNAP_GROUP_FIXED ||
+	    snap->tombstone_count > snap->tombstones.size / SNAP_TOMB_FIXED ||
+	    m.uid_lo > m.uid_hi || m.gid_lo > m.gid_hi)
+		return accord_err_set(err, -EBADMSG,
+				      "the snapshot's records are damaged or inconsistent");
 	st = state_alloc(snap->user_count, snap->group_count, snap->tombstone_count);
 	if (!st)
 		return accord_err_set(err, -ENOMEM, "out of memory");
-	accord_snap_meta(snap, &m);
 	st->uids.lo = m.uid_lo;
 	st->uids.hi = m.uid_hi;
 	st->gids.lo = m.gid_lo;
@@ -298,6 +310,9 @@ int accord_state_from_snapshot(const struct accord_snapshot *snap,
 		};
 		char *b;
 
+		if ((su.flags & ~ACCORD_USER_FLAGS_KNOWN) ||
+		    accord_user_status(su.flags) > ACCORD_STATUS_REVOKED)
+			goto damaged;
 		if ((r = reserve_users(st, 1)) < 0)
 			goto nomem;
 		/* the five strings lie back to back in the record: one copy */
@@ -363,8 +378,12 @@ int accord_state_from_snapshot(const struct accord_snapshot *snap,
 	if (r != -ENOENT)
 		goto damaged;
 	for (cur = 0; (r = accord_snap_tomb_next(snap, &cur, &stb)) == 0;) {
-		char *name = dup_n(stb.name, stb.name_len), *by = dup_n(stb.by, stb.by_len);
+		char *name, *by;
 
+		if (stb.kind != ACCORD_TOMB_USER && stb.kind != ACCORD_TOMB_GROUP)
+			goto damaged;
+		name = dup_n(stb.name, stb.name_len);
+		by = dup_n(stb.by, stb.by_len);
 		r = (name && by) ? push_tomb(st, stb.kind, stb.id, name, stb.deleted_at, by)
 				 : -ENOMEM;
 		free(name);
@@ -374,6 +393,12 @@ int accord_state_from_snapshot(const struct accord_snapshot *snap,
 	}
 	if (r != -ENOENT)
 		goto damaged;
+	if (st->nusers != snap->user_count || st->ngroups != snap->group_count ||
+	    st->ntombs != snap->tombstone_count)
+		goto damaged;
+	for (i = 0; i < st->nusers; i++)
+		if (!idmap_count(&st->gid_count, st->users[i].gid))
+			goto damaged; /* a primary group that does not exist */
 	*out = st;
 	return 0;
 nomem:
@@ -514,7 +539,8 @@ int accord_state_user_groups(const struct accord_state *st, const char *name,
 				break;
 			}
 	}
-	qsort_r(list, n, sizeof(*list), cmp_group_gid, (void *)(uintptr_t)st);
+	if (n > 1) /* list is NULL when n == 0: qsort_r's argument is nonnull */
+		qsort_r(list, n, sizeof(*list), cmp_group_gid, (void *)(uintptr_t)st);
 	*out = list;
 	return (int)n;
 }
@@ -799,7 +825,9 @@ static int make_group(struct accord_state *st, const char *name, uint32_t gid,
 		free(g.name);
 		return r;
 	}
-	advance_counter(st, false, gid);
+	/* like UIDs: an ID given with --shared does not move the counter */
+	if (!shared)
+		advance_counter(st, false, gid);
 	return 0;
 }
 

@@ -112,43 +112,44 @@ static int parse_kv(char *text, const char *key, char *out, size_t outlen)
 	return -ENOENT;
 }
 
-static int read_kv(const char *path, const char *key, char *out, size_t outlen)
+/* One number from a copy of text (parse_kv cuts its input). */
+static int kv_u64(const char *text, const char *key, int base, uint64_t *out)
 {
-	char *text;
-	size_t len;
-	int r = fu_read_file(path, META_MAX, &text, &len);
+	char *t = strdup(text), v[64], *end;
+	int r;
 
+	if (!t)
+		return -ENOMEM;
+	r = parse_kv(t, key, v, sizeof(v));
+	free(t);
 	if (r < 0)
-		return r;
-	r = parse_kv(text, key, out, outlen);
-	free(text);
-	return r;
+		return -EBADMSG;
+	*out = strtoull(v, &end, base);
+	return *end ? -EBADMSG : 0;
 }
 
+/* CURRENT is read once: a writer may replace it between two reads, and
+ * generation, size and checksum must come from the same file. */
 static int read_current(const struct store_dir *d, uint64_t *gen, uint64_t *size,
 			uint64_t *sum)
 {
-	char path[PATH_MAX], v[64], *end;
+	char path[PATH_MAX], *text;
+	size_t len;
 	int r;
 
 	if ((r = path_of(d, path, "CURRENT")) < 0)
 		return r;
-	if ((r = read_kv(path, "generation", v, sizeof(v))) < 0)
-		return r == -ENOENT ? -EBADMSG : r;
-	*gen = strtoull(v, &end, 10);
-	if (*end || *gen == 0)
-		return -EBADMSG;
-	if (read_kv(path, "size", v, sizeof(v)) < 0)
-		return -EBADMSG;
-	*size = strtoull(v, &end, 10);
-	if (*end)
-		return -EBADMSG;
-	if (read_kv(path, "checksum", v, sizeof(v)) < 0)
-		return -EBADMSG;
-	*sum = strtoull(v, &end, 16);
-	if (*end)
-		return -EBADMSG;
-	return 0;
+	if ((r = fu_read_file(path, META_MAX, &text, &len)) < 0)
+		return r;
+	r = kv_u64(text, "generation", 10, gen);
+	if (r == 0 && *gen == 0)
+		r = -EBADMSG;
+	if (r == 0)
+		r = kv_u64(text, "size", 10, size);
+	if (r == 0)
+		r = kv_u64(text, "checksum", 16, sum);
+	free(text);
+	return r;
 }
 
 static int write_current(const struct store_dir *d, uint64_t gen,
@@ -376,7 +377,9 @@ int store_dir_create(const char *dir, const unsigned char uuid[16],
 					   stat(path, &st) == 0
 						   ? "%s is already an accord registry"
 						   : "%s is not empty; a registry needs a new or empty "
-						     "directory", dir);
+						     "directory (an interrupted 'accordctl init' leaves "
+						     "files but no registry.meta: empty the directory "
+						     "and run init again)", dir);
 			goto out;
 		}
 	closedir(dh);
@@ -624,7 +627,8 @@ static void gc_snapshots(struct store_dir *d, uint64_t keep_from)
 		v[n++] = (struct gen_file){ g, st.st_mtime };
 	}
 	closedir(dh);
-	qsort(v, n, sizeof(*v), cmp_gen_file);
+	if (n > 1) /* v is NULL when n == 0: qsort's argument is nonnull */
+		qsort(v, n, sizeof(*v), cmp_gen_file);
 	for (i = 0; i + 1 < n; i++) {
 		if (v[i].gen >= keep_from)
 			break;
@@ -657,6 +661,7 @@ static int dir_publish(struct accord_store *s, uint64_t base,
 				      " while this change was prepared (lock lost?); nothing "
 				      "was written, try again", base, gen);
 	set_aside(d, base + 1);
+	sweep_tmp(d, ".");
 	sweep_tmp(d, "journal");
 	sweep_tmp(d, "snap");
 	r = write_journal_file(d, base + 1, wj, ctx, err);
@@ -717,7 +722,8 @@ static int list_journal(struct store_dir *d, uint64_t **out, size_t *n)
 		v[cnt++] = g;
 	}
 	closedir(dh);
-	qsort(v, cnt, sizeof(*v), cmp_u64);
+	if (cnt > 1) /* v is NULL when cnt == 0: qsort's argument is nonnull */
+		qsort(v, cnt, sizeof(*v), cmp_u64);
 	*out = v;
 	*n = cnt;
 	return 0;
@@ -868,8 +874,10 @@ static int dir_check(struct accord_store *s, accord_check_cb cb, void *ctx)
 		report(cb, ctx, ACCORD_FIND_NOTE, "snapshots",
 		       "gen-%010" PRIu64 " was written by an interrupted commit and never "
 		       "published; the next write moves it to aborted/", cur + 1);
-	for (i = 0; i < 2; i++) {
-		path_of(d, path, "%s", i ? "snap" : "journal");
+	for (i = 0; i < 3; i++) {
+		static const char *const sub[3] = { "journal", "snap", "." };
+
+		path_of(d, path, "%s", sub[i]);
 		dh = opendir(path);
 		if (!dh)
 			continue;
@@ -877,8 +885,7 @@ static int dir_check(struct accord_store *s, accord_check_cb cb, void *ctx)
 			if (strncmp(e->d_name, ".tmp-", 5) == 0)
 				report(cb, ctx, ACCORD_FIND_NOTE, "leftovers",
 				       "%s/%s is a temporary file of an interrupted writer; "
-				       "the next write removes it", i ? "snap" : "journal",
-				       e->d_name);
+				       "the next write removes it", sub[i], e->d_name);
 		closedir(dh);
 	}
 	path_of(d, path, "snap/gen-%010" PRIu64, cur);

@@ -4,7 +4,9 @@
  * and the state operations it drives.
  *
  * The input is split at its first NUL byte (or, without one, in half)
- * into a passwd text and a group text.  Whatever the bytes, the import
+ * into a passwd text and a group text, imported twice into a fresh state
+ * (ranges 1000-2000000): as given, and with shared IDs allowed.  Whatever
+ * the bytes, the import
  * either refuses with a message or succeeds; and the state it leaves
  * behind must always build a snapshot that the reader accepts and that
  * passes the deep check: a successful import must never publish a
@@ -14,6 +16,7 @@
  * coherent), and we check it too.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,42 +76,27 @@ static void check_snapshot(const struct accord_state *st)
 	free(buf);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void run(const char *passwd, size_t plen, const char *group,
+		size_t glen, bool shared)
 {
 	static const struct accord_range ids = { 1000, 2000000 };
 	struct accord_import_stats stats;
 	struct accord_err err = { 0 };
-	struct accord_state *st;
-	const uint8_t *nul = size ? memchr(data, '\0', size) : NULL;
-	size_t plen, goff;
-	char *passwd, *group;
+	struct accord_state *st = accord_state_new(&ids, &ids);
 	int r;
 
-	if (nul) {
-		plen = (size_t)(nul - data);
-		goff = plen + 1;
-	} else {
-		plen = size / 2;
-		goff = plen;
-	}
-	/* exact-size copies, so ASan sees a read one byte past either text */
-	passwd = malloc(plen ? plen : 1);
-	group = malloc(size - goff ? size - goff : 1);
-	st = accord_state_new(&ids, &ids);
-	if (!passwd || !group || !st)
-		goto out;
-	memcpy(passwd, data, plen);
-	memcpy(group, data + goff, size - goff);
+	if (!st)
+		return;
 	accord_state_set_actor(st, 1700000000, "fuzz");
-
-	r = accord_import(st, false, passwd, plen, "passwd", group, size - goff,
-			  "group", &stats, NULL, NULL, &err);
+	r = accord_import(st, shared, passwd, plen, "passwd", group, glen, "group",
+			  &stats, NULL, NULL, &err);
 #ifdef FUZZ_VERBOSE
-	fprintf(stderr, "import: %d %s (users %zu, groups %zu, memberships %zu)\n",
-		r, err.msg, stats.users, stats.groups, stats.memberships);
+	fprintf(stderr, "import%s: %d %s (users %zu, groups %zu, memberships %zu)\n",
+		shared ? " --shared" : "", r, err.msg, stats.users, stats.groups,
+		stats.memberships);
 #endif
 	if (r == 0) {
-		if (stats.users > accord_state_user_count(st) ||
+		if (stats.users != accord_state_user_count(st) ||
 		    stats.groups > accord_state_group_count(st))
 			__builtin_trap();
 	} else {
@@ -118,8 +106,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 	}
 	check_snapshot(st);
-out:
 	accord_state_free(st);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *nul = size ? memchr(data, '\0', size) : NULL;
+	size_t plen, goff, glen;
+	char *passwd, *group;
+
+	if (nul) {
+		plen = (size_t)(nul - data);
+		goff = plen + 1;
+	} else {
+		plen = size / 2;
+		goff = plen;
+	}
+	glen = size - goff;
+	/* exact-size copies, so ASan sees a read one byte past either text */
+	passwd = malloc(plen ? plen : 1);
+	group = malloc(glen ? glen : 1);
+	if (passwd && group) {
+		memcpy(passwd, data, plen);
+		memcpy(group, data + goff, glen);
+		/* as given, and as `accordctl import --shared` (IDs outside the
+		 * range or shared: the snapshot must still be valid) */
+		run(passwd, plen, group, glen, false);
+		run(passwd, plen, group, glen, true);
+	}
 	free(passwd);
 	free(group);
 	return 0;

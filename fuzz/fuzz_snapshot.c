@@ -144,18 +144,6 @@ static void lookups(const struct accord_snapshot *s, const char *name,
 	}
 }
 
-/* Copies the string out first: a lookup overwrites the record we hold. */
-static void lookup_copy(const struct accord_snapshot *s, const char *name,
-			size_t len, uint32_t id)
-{
-	char buf[65536 + 1];
-
-	if (len >= sizeof(buf))
-		return;
-	memcpy(buf, name, len + 1);
-	lookups(s, buf, id);
-}
-
 static void run(const uint8_t *data, size_t size)
 {
 	static const char *const fixed[] = { "root", "alice", "bob", "dev",
@@ -219,7 +207,7 @@ static void run(const uint8_t *data, size_t size)
 			__builtin_trap(); /* the same record reads the same */
 		if (verified)
 			check_verified_user(&s, &u);
-		lookup_copy(&s, u.name, u.name_len, u.uid);
+		lookups(&s, u.name, u.uid);
 		for (i = 0; i < u.ngroups && i < 64; i++)
 			lookups(&s, NULL, accord_snap_user_gid(&u, (uint32_t)i));
 		lookups(&s, NULL, u.gid);
@@ -227,7 +215,6 @@ static void run(const uint8_t *data, size_t size)
 	if (verified && n != s.user_count)
 		__builtin_trap();
 	for (cur = 0, n = 0; accord_snap_group_next(&s, &cur, &g) == 0; n++) {
-		struct accord_snap_group g2 = g; /* lookups overwrite g */
 		const char *mname;
 		size_t pos = 0, k;
 
@@ -235,10 +222,10 @@ static void run(const uint8_t *data, size_t size)
 			__builtin_trap();
 		touch_group(&g);
 		if (verified)
-			check_verified_group(&s, &g2);
-		lookup_copy(&s, g2.name, g2.name_len, g2.gid);
-		for (k = 0; k < 64 && (mname = accord_snap_group_member(&g2, &pos)); k++)
-			lookup_copy(&s, mname, strlen(mname), g2.gid);
+			check_verified_group(&s, &g);
+		lookups(&s, g.name, g.gid);
+		for (k = 0; k < 64 && (mname = accord_snap_group_member(&g, &pos)); k++)
+			lookups(&s, mname, g.gid);
 	}
 	if (verified && n != s.group_count)
 		__builtin_trap();
@@ -248,7 +235,7 @@ static void run(const uint8_t *data, size_t size)
 		touch(t.name, t.name_len);
 		touch(t.by, t.by_len);
 		sink += t.kind + t.id + (size_t)t.deleted_at;
-		lookup_copy(&s, t.name, t.name_len, t.id);
+		lookups(&s, t.name, t.id);
 	}
 	if (verified && n != s.tombstone_count)
 		__builtin_trap();

@@ -135,7 +135,7 @@ static void module_init(void)
 
 static int64_t monotonic_ns(void)
 {
-	struct timespec ts;
+	struct timespec ts = { 0, 0 };
 
 	/* vDSO, no syscall; ~4 ms resolution is plenty for a 1 s period. */
 	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) < 0)
@@ -180,8 +180,9 @@ static void refresh_locked(void)
 		return;
 	}
 	if (cur >= 0) {
+		/* gone or unreachable: keep serving the last good one */
 		if (stat(snap_path, &st) < 0)
-			return; /* gone or unreachable: keep the last good one */
+			return;
 		if (same_file(&st, &slots[cur].snap.st))
 			return;
 		spare = !cur;
@@ -233,8 +234,13 @@ static int pin_current(void)
 	for (;;) {
 		idx = atomic_load(&current);
 		if (idx < 0) {
-			if (!atomic_load(&refreshing))
+			if (!atomic_load(&refreshing)) {
+				/* The loader stores current before it
+				 * clears the flag: look once more. */
+				if (atomic_load(&current) >= 0)
+					continue;
 				return -atomic_load(&load_error);
+			}
 			/* Another thread is doing the first load. */
 			if (!waiting) {
 				waiting = true;

@@ -181,7 +181,7 @@ CONF=$T/typo.conf refused 78 "typo.conf:3: unknown key 'snapshto'" "config with 
 CONF=$T/noeq.conf refused 78 "noeq.conf:3: expected 'key = value'" "config line without '='" \
 	user list
 printf 'registry = reg\n' >"$T/rel.conf"
-CONF=$T/rel.conf refused 78 "registry must be an absolute path" "config with a relative registry" \
+CONF=$T/rel.conf refused 78 "registry.*must be an absolute path" "config with a relative registry" \
 	user list
 CONF=$T/missing.conf refused 78 "cannot read .*missing.conf" "ACCORD_CONF naming a missing file" \
 	user list
@@ -275,6 +275,25 @@ sed -i 's/^bulk536:x:10x:/bulk536:x:10636:/' "$I/passwd"
 printf 'imp:x:20900:bulk1,bulk2\nother:x:20901:bulk3,ghost\n' >"$I/group"
 imp 67 "group:2: member 'ghost'" "good passwd, bad group file"
 expect 67 "bad group file: no user imported" user show bulk1
+
+# ---- a range used up (69), in a registry of its own ---------------------------------------------
+printf 'registry = %s/tiny\nsnapshot = %s/tiny-local/snapshot\n' "$T" "$T" >"$T/tiny.conf"
+tiny() { ACCORD_CONF=$T/tiny.conf run "$@"; }
+tiny init --uid-range 30000-30001 --gid-range 40000-40009
+tiny user add t1
+tiny user add t2
+check "tiny registry: two users fill the uid range" 3 "$(sed -n 's/^generation = //p' "$T/tiny/CURRENT")"
+tb=$(ls -A "$T/tiny/journal" "$T/tiny/snap"; cat "$T/tiny/CURRENT")
+tiny user add t3
+check "uid range used up: exit 69" 69 "$rc"
+check_true "uid range used up: the message says so" grep -q "range 30000-30001 is used up" "$T/err"
+check "uid range used up: registry unchanged" "$tb" \
+	"$(ls -A "$T/tiny/journal" "$T/tiny/snap"; cat "$T/tiny/CURRENT")"
+tiny user del t2
+tiny user add t3
+check "a deleted user's uid is not handed out again: still 69" 69 "$rc"
+tiny user add t3 --uid 30500 --shared
+check "an explicit --uid outside the range with --shared still works" 0 "$rc"
 
 # ---- and after all that -------------------------------------------------------------------------
 check "no refused command made a generation" "$G0" "$(generation)"

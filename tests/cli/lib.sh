@@ -13,6 +13,8 @@
 # "not ok - ..." lines; finish prints "N passed, M failed" and exits 1 if
 # anything failed.
 #
+# EXTRA holds the arguments after ACCORDCTL.
+#
 # `run ARGS...` runs accordctl with stdout in $T/out, stderr in $T/err and
 # the exit code in $rc.  Every run also fails the test if a sanitizer
 # (ASan, UBSan, LSan) or valgrind printed anything.
@@ -39,6 +41,8 @@ if [ $# -lt 1 ] || [ ! -x "$1" ]; then
 fi
 ACCORDCTL=$1
 shift
+# the test's own arguments (the caller's "$@" still starts with ACCORDCTL)
+EXTRA=("$@")
 
 # The tests' own environment, nothing inherited that could point the tools
 # elsewhere.
@@ -113,6 +117,19 @@ acc() {
 			"$ACCORDCTL" "$@"
 	else
 		"$ACCORDCTL" "$@"
+	fi
+}
+
+# spawn ARGS...: accordctl ARGS in the background, $! its own pid (not a
+# subshell's: a SIGKILL must hit accordctl itself).  Output: $T/w.out,
+# $T/w.err.
+spawn() {
+	if [ -n "${ACCORD_TEST_VALGRIND:-}" ]; then
+		valgrind --quiet --error-exitcode=125 --leak-check=full \
+			--errors-for-leak-kinds=definite "$ACCORDCTL" "$@" \
+			>"$T/w.out" 2>"$T/w.err" &
+	else
+		"$ACCORDCTL" "$@" >"$T/w.out" 2>"$T/w.err" &
 	fi
 }
 

@@ -53,8 +53,8 @@ static bool check_initgroups(const struct expect *e)
 	groups[0] = e->alice_gid;
 	s = _nss_accord_initgroups_dyn("alice", e->alice_gid, &start, &size,
 				       &groups, -1, &err);
-	ok = s == NSS_STATUS_SUCCESS && start == 3 && groups[0] == e->alice_gid &&
-	     groups[1] == lo && groups[2] == hi;
+	ok = s == NSS_STATUS_SUCCESS && start == 3 &&
+	     groups[0] == e->alice_gid && groups[1] == lo && groups[2] == hi;
 	free(groups);
 	return ok ? true : bad("initgroups_dyn alice", s, err);
 }
@@ -142,8 +142,8 @@ int check_pw_pass(char *buf, size_t len, char *letter)
 	}
 	/* every index up to the largest, once: one generation's users */
 	if (alice != 1 || bob != 1 || n != maxk + 2) {
-		fprintf(stderr, "FAIL: pass of %u users is not one generation\n",
-			n);
+		fprintf(stderr,
+			"FAIL: pass of %u users is not one generation\n", n);
 		goto out;
 	}
 	*letter = first;

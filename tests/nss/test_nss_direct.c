@@ -352,8 +352,8 @@ static void check_every_size(const struct call *c, size_t needed)
 				 c->what, n, needed);
 		for (i = 0; i < n; i++)
 			if (buf[i] != 0x5a)
-				fail_msg("%s: size %zu: byte %zu written", c->what,
-					 n, i);
+				fail_msg("%s: size %zu: byte %zu written",
+					 c->what, n, i);
 		assert_memory_equal(&e, &canary, sizeof(e));
 		free(buf);
 	}
@@ -461,8 +461,8 @@ static void test_erange_pwent(void **state)
 	check_every_size(&c, pw_needed(ref[0])); /* consumes ref[0] */
 	for (i = 1; i < n; i++) {
 		err = 0;
-		assert_int_equal(_nss_accord_getpwent_r(&pw, small, sizeof(small),
-							&err),
+		assert_int_equal(_nss_accord_getpwent_r(&pw, small,
+							sizeof(small), &err),
 				 NSS_STATUS_TRYAGAIN);
 		assert_int_equal(err, ERANGE);
 		assert_int_equal(_nss_accord_getpwent_r(&pw, buf, sizeof(buf),
@@ -501,8 +501,8 @@ static void test_erange_grent(void **state)
 			continue;
 		}
 		err = 0;
-		assert_int_equal(_nss_accord_getgrent_r(&gr, small, sizeof(small),
-							&err),
+		assert_int_equal(_nss_accord_getgrent_r(&gr, small,
+							sizeof(small), &err),
 				 NSS_STATUS_TRYAGAIN);
 		assert_int_equal(err, ERANGE);
 		assert_int_equal(_nss_accord_getgrent_r(&gr, buf, sizeof(buf),
@@ -578,8 +578,8 @@ static void test_initgroups_grows(void **state)
 	/* from an empty array, as a caller with size 0 might pass */
 	groups = NULL;
 	start = size = 0;
-	assert_int_equal(_nss_accord_initgroups_dyn("b0000001", 0, &start, &size,
-						    &groups, 0, &err),
+	assert_int_equal(_nss_accord_initgroups_dyn("b0000001", 0, &start,
+						    &size, &groups, 0, &err),
 			 NSS_STATUS_SUCCESS);
 	assert_int_equal(start, 1);
 	assert_int_equal(groups[0], group("big")->gid);

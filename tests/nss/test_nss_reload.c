@@ -423,8 +423,9 @@ int main(int argc, char **argv)
 		return cmocka_run_group_tests_name("nss_reload_untrusted",
 						   untrusted, setup, teardown);
 	if (strcmp(which, "damaged") == 0)
-		return cmocka_run_group_tests_name("nss_reload_damaged", damaged,
-						   setup, teardown);
-	fprintf(stderr, "usage: %s basic|bad|gone|untrusted|damaged\n", argv[0]);
+		return cmocka_run_group_tests_name("nss_reload_damaged",
+						   damaged, setup, teardown);
+	fprintf(stderr, "usage: %s basic|bad|gone|untrusted|damaged\n",
+		argv[0]);
 	return 2;
 }

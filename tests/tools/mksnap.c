@@ -68,7 +68,8 @@ int main(int argc, char **argv)
 		return usage();
 	/* options come in pairs: --name value */
 	for (i = 2; i < argc; i += 2) {
-		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *opt = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!val)
 			return usage();

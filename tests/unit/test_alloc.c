@@ -361,6 +361,33 @@ static void test_never_reuse(void **state)
 	accord_state_free(st);
 }
 
+/* The hard case of "never reuse": a deliberately shared ID above the
+ * counter, then deleted.  Only its tombstone stands between it and the
+ * counter walking into it. */
+static void test_tombstone_above_counter_never_reused(void **state)
+{
+	struct accord_state *st = unit_state();
+	struct accord_err err = { 0 };
+	char name[16];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(unit_add_uid(st, "early", 1003, true, &err), 0);
+	assert_int_equal(accord_group_add(st, "gearly", true, 1004, true, &err), 0);
+	assert_int_equal(accord_user_del(st, "early", &err), 0);
+	assert_int_equal(accord_group_del(st, "gearly", &err), 0);
+	for (i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "u%zu", i);
+		assert_int_equal(unit_add(st, name, &err), 0);
+		assert_true(user(st, name)->uid != 1003);
+		assert_true(user(st, name)->gid != 1003 && user(st, name)->gid != 1004);
+		snprintf(name, sizeof(name), "g%zu", i);
+		assert_int_equal(accord_group_add(st, name, false, 0, false, &err), 0);
+		assert_true(group(st, name)->gid != 1003 && group(st, name)->gid != 1004);
+	}
+	accord_state_free(st);
+}
+
 /* An explicit UID inside the range moves the counter past it, so that the
  * counter never walks into it later. */
 static void test_explicit_then_automatic(void **state)
@@ -382,6 +409,24 @@ static void test_explicit_then_automatic(void **state)
 	accord_state_free(st);
 }
 
+/* A reserved ID (nobody, nogroup, systemd's blocks) inside the range is
+ * not handed out on request either, unless deliberately shared. */
+static void test_explicit_reserved_needs_shared(void **state)
+{
+	struct accord_state *st = state_with(60000, 70000, 60000, 70000);
+	struct accord_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(unit_add_uid(st, "nobody2", 65534, false, &err), -ERANGE);
+	assert_contains(err.msg, "65534 is reserved");
+	assert_int_equal(accord_group_add(st, "dyn", true, 61184, false, &err), -ERANGE);
+	assert_int_equal(accord_state_user_count(st), 0);
+	assert_int_equal(accord_state_group_count(st), 0);
+	assert_int_equal(unit_add_uid(st, "nobody2", 65534, true, &err), 0);
+	assert_int_equal(accord_group_add(st, "dyn", true, 61184, true, &err), 0);
+	accord_state_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,7 +440,9 @@ int main(void)
 		cmocka_unit_test(test_shared_allows_all_three),
 		cmocka_unit_test(test_allocation_skips_shared_ids),
 		cmocka_unit_test(test_forbidden_ids_even_shared),
+		cmocka_unit_test(test_explicit_reserved_needs_shared),
 		cmocka_unit_test(test_never_reuse),
+		cmocka_unit_test(test_tombstone_above_counter_never_reused),
 		cmocka_unit_test(test_explicit_then_automatic),
 	};
 

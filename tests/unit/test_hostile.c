@@ -169,6 +169,8 @@ static void test_every_byte_flipped(void **state)
 		if (r == 0) {
 			opened++;
 			unit_snapshot_exercise(&s);
+			/* a body flip: the checksum alone (a writer's check) sees it */
+			assert_int_equal(accord_snapshot_verify_checksum(&s, &why), -EBADMSG);
 			r = accord_snapshot_verify(&s, &why);
 		}
 		if (r != -EBADMSG)
@@ -221,6 +223,70 @@ static void test_every_byte_damaged_checksums_fixed(void **state)
 	/* both outcomes happen: string bytes can change harmlessly, lengths
 	 * and offsets cannot */
 	assert_true(accepted > 0);
+	assert_true(refused > 0);
+}
+
+/*
+ * A writer loads the published snapshot into a state (after checking its
+ * checksum) and publishes the next one from it.  Whatever a damaged image
+ * with valid checksums holds, the loader refuses it or yields a state
+ * whose next snapshot passes the deep check: damage must not propagate
+ * into a generation that other hosts install.
+ */
+static void test_loader_never_propagates_damage(void **state)
+{
+	static const unsigned char xors[] = { 0xff, 0x01, 0x80 };
+	struct accord_snapshot s, s2;
+	accord_snap_why why;
+	size_t i, m, loaded = 0, refused = 0, bad = 0;
+	char report[2048] = "";
+
+	(void)state;
+	for (m = 0; m < sizeof(xors); m++)
+		for (i = 0; i < g_len; i++) {
+			unsigned char *p = copy(g_len), *img2 = NULL;
+			struct accord_state *st = NULL;
+			struct accord_err err = { 0 };
+			size_t len2;
+
+			p[i] ^= xors[m];
+			unit_fix_checksums(p, g_len);
+			if (accord_snapshot_open_mem(&s, p, g_len, &why) != 0 ||
+			    accord_snapshot_verify_checksum(&s, &why) != 0) {
+				free(p);
+				continue;
+			}
+			if (accord_state_from_snapshot(&s, &st, &err) != 0) {
+				if (err.code != -EBADMSG) {
+					size_t used = strlen(report);
+
+					bad++;
+					snprintf(report + used, sizeof(report) - used,
+						 "byte %zu ^ %#x: loader says %d %s\n", i,
+						 xors[m], err.code, err.msg);
+				}
+				refused++;
+				free(p);
+				continue;
+			}
+			loaded++;
+			assert_int_equal(accord_snapshot_build(st, 9, NULL, 0, &img2, &len2, &err), 0);
+			assert_int_equal(accord_snapshot_open_mem(&s2, img2, len2, &why), 0);
+			if (accord_snapshot_verify(&s2, &why) != 0) {
+				size_t used = strlen(report);
+
+				bad++;
+				snprintf(report + used, sizeof(report) - used,
+					 "byte %zu ^ %#x: %s\n", i, xors[m], why);
+			}
+			free(img2);
+			accord_state_free(st);
+			free(p);
+		}
+	if (bad)
+		fail_msg("%zu damaged images loaded into states whose next snapshot fails "
+			 "verification:\n%s", bad, report);
+	assert_true(loaded > 0);
 	assert_true(refused > 0);
 }
 
@@ -591,6 +657,22 @@ static void test_verify_semantics(void **state)
 	assert_contains(why, "empty ID range");
 	free(p);
 
+	/* fewer members than the count says: the walk stays in the block,
+	 * the deep check notices */
+	p = copy(g_len);
+	snap_put32(p + group_off("staff") + 8, 1);
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_contains(why, "member count");
+	free(p);
+
+	/* an empty name among the members: "carol\0alice\0" -> "carol\0\0lice\0" */
+	p = copy(g_len);
+	assert_memory_equal(sg.members, "carol\0alice", 12);
+	p[(const unsigned char *)sg.members - g_img + 6] = '\0';
+	assert_int_equal(open_fixed(p, &s, &why), -EBADMSG);
+	assert_contains(why, "not a user");
+	free(p);
+
 	/* a harmless change (a GECOS letter) passes, and reads back */
 	p = copy(g_len);
 	{
@@ -605,18 +687,86 @@ static void test_verify_semantics(void **state)
 	free(p);
 }
 
+/* Sets the tag of the index slot that refers to record offset off. */
+static void retag_slot(unsigned char *img, const struct accord_snap_section *idx,
+		       uint32_t off, uint32_t tag)
+{
+	unsigned char *p = img + idx->off;
+	uint32_t n = snap_get32(p), i, found = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char *slot = p + SNAP_INDEX_HEADER + (size_t)i * SNAP_INDEX_SLOT;
+
+		if (snap_get32(slot + 4) == off + 1) {
+			snap_put32(slot, tag);
+			found++;
+		}
+	}
+	assert_int_equal(found, 1);
+}
+
+/* Two records with one name, each index slot consistent with its record:
+ * only the deep check's reachability test sees that one of them can never
+ * be found by name.  The writer's loader refuses it too. */
+static void check_duplicate_name(bool user_record, const char *why_want)
+{
+	struct accord_state *st = unit_state();
+	struct accord_err err = { 0 };
+	struct accord_snapshot s, s0;
+	struct accord_snap_user u;
+	struct accord_snap_group g;
+	accord_snap_why why = NULL;
+	uint32_t tag;
+	unsigned char *img;
+	size_t len;
+
+	assert_int_equal(unit_add(st, "anna", &err), 0);
+	assert_int_equal(unit_add(st, "anne", &err), 0);
+	img = unit_build(st, 2, NULL, &len);
+	accord_state_free(st);
+	assert_int_equal(accord_snapshot_open_mem(&s0, img, len, &why), 0);
+	tag = (uint32_t)(accord_hash64("anna", 4, s0.seed) >> 32);
+	if (user_record) {
+		assert_int_equal(accord_snap_user_by_name(&s0, "anne", &u), 0);
+		img[(const unsigned char *)u.name - img + 3] = 'a';
+		retag_slot(img, &s0.user_by_name, u.off, tag);
+	} else {
+		assert_int_equal(accord_snap_group_by_name(&s0, "anne", &g), 0);
+		img[(const unsigned char *)g.name - img + 3] = 'a';
+		retag_slot(img, &s0.group_by_name, g.off, tag);
+	}
+	unit_fix_checksums(img, len);
+	assert_int_equal(accord_snapshot_open_mem(&s, img, len, &why), 0);
+	unit_snapshot_exercise(&s);
+	assert_int_equal(accord_snapshot_verify(&s, &why), -EBADMSG);
+	assert_contains(why, why_want);
+	st = NULL;
+	assert_int_equal(accord_state_from_snapshot(&s, &st, &err), -EBADMSG);
+	assert_null(st);
+	free(img);
+}
+
+static void test_duplicate_names(void **state)
+{
+	(void)state;
+	check_duplicate_name(true, "a user is not reachable by name");
+	check_duplicate_name(false, "a group is not reachable by name");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_truncated_and_extended),
 		cmocka_unit_test(test_every_byte_flipped),
 		cmocka_unit_test(test_every_byte_damaged_checksums_fixed),
+		cmocka_unit_test(test_loader_never_propagates_damage),
 		cmocka_unit_test(test_full_index_wrong_tags),
 		cmocka_unit_test(test_index_bad_refs),
 		cmocka_unit_test(test_index_geometry),
 		cmocka_unit_test(test_record_lengths),
 		cmocka_unit_test(test_section_table),
 		cmocka_unit_test(test_verify_semantics),
+		cmocka_unit_test(test_duplicate_names),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -215,6 +215,39 @@ static void test_import_limits(void **state)
 	accord_state_free(st);
 }
 
+/* With shared (SHARED.IDS), a host's existing accounts keep their IDs even
+ * outside the range or on top of registry IDs; forbidden IDs stay out. */
+static void test_import_shared(void **state)
+{
+	static const char pw[] = "legacy:x:500:500::/home/legacy:/bin/sh\n"
+				 "twin:x:1000:1000::/home/twin:/bin/sh\n";
+	static const char gr[] = "legacy:x:500:\n";
+	struct accord_state *st = unit_state();
+	struct accord_import_stats stats;
+	struct accord_err err = { 0 };
+	uint32_t nu, ng;
+
+	(void)state;
+	assert_int_equal(unit_add(st, "alice", &err), 0); /* holds 1000/1000 */
+	assert_int_equal(accord_import(st, true, pw, strlen(pw), "passwd", gr, strlen(gr),
+				       "group", &stats, NULL, NULL, &err), 0);
+	assert_int_equal(user(st, "legacy")->uid, 500);
+	assert_true(user(st, "legacy")->flags & ACCORD_F_SHARED_ID);
+	assert_int_equal(user(st, "twin")->uid, 1000);
+	assert_int_equal(accord_state_group(st, "legacy")->gid, 500);
+	/* the counters stay inside the range */
+	accord_state_ranges(st, NULL, NULL, &nu, &ng);
+	assert_true(nu >= 1001 && nu <= 1999);
+	assert_true(ng >= 1001 && ng <= 1999);
+	accord_state_free(st);
+
+	st = unit_state();
+	assert_true(accord_import(st, true, "root:x:0:0::/root:/bin/sh\n", 26, "passwd",
+				  "root:x:0:\n", 10, "group", &stats, NULL, NULL, &err) < 0);
+	assert_contains(err.msg, "group:1: gid 0 can never be assigned");
+	accord_state_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_import_crlf_and_registry_groups),
 		cmocka_unit_test(test_import_errors_name_file_and_line),
 		cmocka_unit_test(test_import_limits),
+		cmocka_unit_test(test_import_shared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

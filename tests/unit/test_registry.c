@@ -579,6 +579,32 @@ static void test_check_finds_damage(void **state)
 	free(saved);
 	assert_int_equal(check(f, NULL, &fs), 0);
 
+	/* the whole journal gone */
+	{
+		char *jdir = rpath(f, "journal"), *j1 = rpath(f, "journal/0000000001.txn");
+		char *j3 = rpath(f, "journal/0000000003.txn"), *s1, *s2, *s3;
+		size_t l1, l2, l3;
+
+		s1 = unit_read_file(j1, &l1);
+		s2 = unit_read_file(j2, &l2);
+		s3 = unit_read_file(j3, &l3);
+		assert_int_equal(unlink(j1) | unlink(j2) | unlink(j3), 0);
+		assert_int_equal(unit_count_entries(jdir, ""), 0);
+		assert_int_equal(check(f, NULL, &fs), 3);
+		assert_contains(fs.text, "entry 1 is missing");
+		assert_contains(fs.text, "entry 3 is missing");
+		unit_write_file(j1, s1, l1);
+		unit_write_file(j2, s2, l2);
+		unit_write_file(j3, s3, l3);
+		assert_int_equal(check(f, NULL, &fs), 0);
+		free(s3);
+		free(s2);
+		free(s1);
+		free(j3);
+		free(j1);
+		free(jdir);
+	}
+
 	/* writable by others */
 	assert_int_equal(chmod(snap3, 0666), 0);
 	assert_true(check(f, NULL, &fs) >= 1);
@@ -899,6 +925,30 @@ static void test_sync(void **state)
 	unit_write_file(target, "junk", 4);
 	assert_int_equal(check(f, target, &fs), 1);
 	assert_int_equal(accord_registry_sync(f->reg, target, false, 0, &res, &err), 0);
+	assert_true(res.changed);
+	assert_int_equal(file_gen(target, NULL), 3);
+
+	/* a current snapshot that fails the deep check is not installed */
+	{
+		char *g3 = rpath(f, "snap/gen-0000000003"), *img;
+		size_t len;
+
+		img = unit_read_file(g3, &len);
+		img[len - 1] ^= 0x40; /* body: the header and CURRENT still agree */
+		unit_write_file(g3, img, len);
+		assert_int_equal(accord_registry_sync(f->reg, target, true, 0, &res, &err),
+				 -EBADMSG);
+		assert_contains(err.msg, "not installed");
+		assert_false(res.changed);
+		assert_int_equal(file_gen(target, NULL), 3);
+		img[len - 1] ^= 0x40;
+		unit_write_file(g3, img, len);
+		free(img);
+		free(g3);
+	}
+	/* trusted_gen: a generation this process just built installs as well */
+	unit_write_file(target, "junk", 4);
+	assert_int_equal(accord_registry_sync(f->reg, target, false, 3, &res, &err), 0);
 	assert_true(res.changed);
 	assert_int_equal(file_gen(target, NULL), 3);
 

@@ -83,9 +83,12 @@ char *unit_read_file(const char *path, size_t *len)
 		return NULL;
 	do {
 		if (cap - n < 4096) {
+			char *nb;
+
 			cap = cap ? cap * 2 : 8192;
-			buf = realloc(buf, cap + 1);
-			assert_non_null(buf);
+			nb = realloc(buf, cap + 1);
+			assert_non_null(nb);
+			buf = nb;
 		}
 		got = fread(buf + n, 1, cap - n, f);
 		n += got;
