@@ -15,8 +15,9 @@
 #   memory      bench/rssbench.c: VmRSS/RssAnon/RssFile/heap before and
 #               after MEM_LOOKUPS lookups (twice) on the MEM_N snapshot.
 #   useradd     ADD_CALLS x `accordctl user add` on an ADD_N-user registry
-#               (each call syncs the local snapshot) vs ADD_CALLS x
-#               `useradd` on an overlay /etc holding ADD_N users.
+#               (each call syncs the local snapshot), ROUNDS times, vs
+#               ADD_CALLS x `useradd -N` and USERADD_CALLS x `useradd` on an
+#               overlay /etc holding ADD_N users.
 #
 # Environment (defaults in brackets):
 #   PARTS="lookup initgroups memory useradd"
@@ -25,11 +26,17 @@
 #   ROUNDS [2]        ours is measured ROUNDS times per N (before and after
 #                     the anchors); the tables use the lowest p50
 #   EXTRA_MAX_N [100000]  run libnss-extrausers only up to this N
-#   ANCHORS ["files cache extrausers"]
+#   ANCHORS ["files cache extrausers cdb"]  (cdb: nss_anchor.sh's "cdb-sim",
+#                     the read path of a tinycdb file, no NSS: same-run
+#                     evidence of what a large mapping costs by itself)
 #   IG_GROUPS [100000] IG_USERS [10000] IG_PER_USER [10]
 #   MEM_N [largest N] MEM_LOOKUPS [1000000]
 #   MEM_ANCHOR_LOOKUPS [100000]  the same driver on libnss-cache (0: skip)
-#   ADD_N [100000] ADD_CALLS [20]
+#   ADD_N [100000] ADD_CALLS [20]  accordctl user add calls per round, and
+#                     `useradd -N` calls (no user private group) once
+#   USERADD_CALLS [2] plain `useradd` calls (with a user private group, as
+#                     accordctl does); quadratic in shadow 4.13, ~1 min each
+#                     at 100,000 users on this machine
 #   OUT [bench/results/YYYYmmdd-HHMMSS]   results.txt, results.md, logs
 #   BUILD [build-bench]   meson build dir (release), relative to the top
 #   KEEP=1            keep the temp dir (data, registries)
@@ -58,7 +65,7 @@ BIG_RUNS=${BIG_RUNS:-3}
 BIG_TIME=${BIG_TIME:-1}
 ROUNDS=${ROUNDS:-2}
 EXTRA_MAX_N=${EXTRA_MAX_N:-100000}
-ANCHORS=${ANCHORS:-"files cache extrausers"}
+ANCHORS=${ANCHORS:-"files cache extrausers cdb"}
 IG_GROUPS=${IG_GROUPS:-100000}
 IG_USERS=${IG_USERS:-10000}
 IG_PER_USER=${IG_PER_USER:-10}
@@ -67,6 +74,7 @@ MEM_LOOKUPS=${MEM_LOOKUPS:-1000000}
 MEM_ANCHOR_LOOKUPS=${MEM_ANCHOR_LOOKUPS:-100000}
 ADD_N=${ADD_N:-100000}
 ADD_CALLS=${ADD_CALLS:-20}
+USERADD_CALLS=${USERADD_CALLS:-2}
 BUILD=${BUILD:-build-bench}
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 OUT=${OUT:-$HERE/results/$(date +%Y%m%d-%H%M%S)}
@@ -97,8 +105,8 @@ T0=$(date +%s)
 
 # --- packages -----------------------------------------------------------------
 need=()
-for p in libnss-cache libnss-extrausers libnss-wrapper gcc libc6-dev python3 time \
-         meson ninja-build pkg-config libjson-c-dev libcmocka-dev passwd; do
+for p in libnss-cache libnss-extrausers libnss-wrapper libcdb-dev gcc libc6-dev python3 \
+         time meson ninja-build pkg-config libjson-c-dev libcmocka-dev passwd; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -129,7 +137,12 @@ ninja -C "$BUILD" nss_module/libnss_accord.so.2 cli/accordctl >>"$LOG" 2>&1 ||
   die "ninja failed (see $LOG)"
 [ -f "$MOD" ] && [ -x "$CTL" ] || die "build did not produce $MOD and $CTL"
 B=$WORK/nssbench
-cc -O2 -Wall -o "$B" "$ANCH_DIR/nssbench.c" -ldl
+if [ -f /usr/include/cdb.h ]; then
+  cc -O2 -Wall -DHAVE_CDB -o "$B" "$ANCH_DIR/nssbench.c" -ldl -lcdb
+else
+  cc -O2 -Wall -o "$B" "$ANCH_DIR/nssbench.c" -ldl
+  ANCHORS=${ANCHORS//cdb/}
+fi
 cc -O2 -Wall -o "$WORK/rssbench" "$HERE/rssbench.c" -ldl
 cc -O2 -Wall -o "$WORK/keycost" "$HERE/keycost.c"
 
@@ -146,7 +159,7 @@ cc -O2 -Wall -o "$WORK/keycost" "$HERE/keycost.c"
        "extra_max_n=$EXTRA_MAX_N anchors=${ANCHORS// /,} ig_groups=$IG_GROUPS ig_users=$IG_USERS" \
        "ig_per_user=$IG_PER_USER mem_n=$MEM_N mem_lookups=$MEM_LOOKUPS" \
        "mem_anchor_lookups=$MEM_ANCHOR_LOOKUPS add_n=$ADD_N" \
-       "add_calls=$ADD_CALLS"
+       "add_calls=$ADD_CALLS useradd_calls=$USERADD_CALLS"
 } | tee -a "$RES" >&2
 load start
 "$B" syscost /etc/passwd | tee -a "$RES" >&2
@@ -241,6 +254,15 @@ anchors_lookup() {
   for s in $ANCHORS; do
     if [ "$s" = extrausers ] && [ "$n" -gt "$EXTRA_MAX_N" ]; then continue; fi
     say "anchor $s N=$n"
+    if [ "$s" = cdb ]; then # no NSS, no namespace needed
+      "$B" cdbgen "$d"
+      bench "part=lookup,n=$n,keys=hit" $AP -c "$d/passwd.cdb" -o pwnam,pwuid "$d/names"
+      bench "part=lookup,n=$n,keys=miss" $AP -c "$d/passwd.cdb" -o pwnam,pwuid -x 1 "$d/names"
+      bench "part=lookup,n=$n,keys=hit" $AP -c "$d/passwd.cdb" -I 1000000 -o pwnam,pwuid "$d/names"
+      bench "part=lookup,n=$n,keys=miss" $AP -c "$d/passwd.cdb" -I 1000000 -o pwnam,pwuid -x 1 "$d/names"
+      rm -f "$d/passwd.cdb"
+      continue
+    fi
     export AS=$s
     in_ns '
       base="part=lookup,n=$AN"
@@ -283,6 +305,8 @@ for N in "${NS[@]}"; do
   load "import,n=$N"
   import_registry "$R" "$D/passwd" "$D/group" "n=$N"
   SNAP=$R/snap/snapshot
+  # memory floor: one random read in a mapping of this snapshot's size
+  "$WORK/keycost" -m "$SNAP" | sed "s/^MEMLAT /MEMLAT label=n=$N /" | tee -a "$RES" >&2
   if part lookup; then
     for ((round = 1; round <= ROUNDS; round++)); do
       if [ "$round" = 2 ]; then anchors_lookup "$N" "$D"; fi
@@ -368,7 +392,8 @@ if part useradd; then
     ADD_DIR=$WORK/reg-$ADD_N
     import_registry "$ADD_DIR" "$ADD_DATA/passwd" "$ADD_DATA/group" "n=$ADD_N"
   fi
-  for ((round = 1; round <= ROUNDS; round++)); do
+  ours_add() { # ROUND
+    local round=$1 i name t0 t1 rc last
     say "useradd: accordctl user add x $ADD_CALLS on $ADD_N users, round $round"
     load "useradd,tool=accordctl,round=$round"
     for ((i = 0; i < ADD_CALLS; i++)); do
@@ -386,30 +411,37 @@ if part useradd; then
            getent -s accord passwd "$name" | cut -d: -f1,3 || true)
     echo "ADDCHECK label=part=useradd,n=$ADD_N,round=$round tool=accordctl last=${last:-MISSING}" \
          "snapshot_bytes=$(stat -c %s "$ADD_DIR/snap/snapshot")" | tee -a "$RES" >&2
-
-    say "useradd: useradd x $ADD_CALLS on an overlay /etc with $ADD_N users, round $round"
-    load "useradd,tool=useradd,round=$round"
-    export AD=$ADD_DATA ADD_CALLS ADD_N round
-    in_ns '
-      cat /etc/passwd "$AD/passwd" > /etc/passwd.new && mv /etc/passwd.new /etc/passwd
-      cat /etc/group "$AD/group" > /etc/group.new && mv /etc/group.new /etc/group
-      { cat /etc/shadow; awk -F: "{print \$1 \":*:19700:0:99999:7:::\"}" "$AD/passwd"; } > /etc/shadow.new
-      { cat /etc/gshadow; awk -F: "{print \$1 \":!::\" \$4}" "$AD/group"; } > /etc/gshadow.new
-      chmod 640 /etc/shadow.new /etc/gshadow.new; chgrp shadow /etc/shadow.new /etc/gshadow.new || true
-      mv /etc/shadow.new /etc/shadow; mv /etc/gshadow.new /etc/gshadow
-      for ((i = 0; i < ADD_CALLS; i++)); do
-        name=$(printf "uadd%d%03d" "$round" "$i")
+  }
+  ours_add 1
+  say "useradd: useradd -N x $ADD_CALLS, useradd x $USERADD_CALLS on an overlay /etc with $ADD_N users"
+  load "useradd,tool=useradd"
+  export AD=$ADD_DATA ADD_CALLS USERADD_CALLS ADD_N
+  in_ns '
+    cat /etc/passwd "$AD/passwd" > /etc/passwd.new && mv /etc/passwd.new /etc/passwd
+    cat /etc/group "$AD/group" > /etc/group.new && mv /etc/group.new /etc/group
+    { cat /etc/shadow; awk -F: "{print \$1 \":*:19700:0:99999:7:::\"}" "$AD/passwd"; } > /etc/shadow.new
+    { cat /etc/gshadow; awk -F: "{print \$1 \":!::\" \$4}" "$AD/group"; } > /etc/gshadow.new
+    chmod 640 /etc/shadow.new /etc/gshadow.new; chgrp shadow /etc/shadow.new /etc/gshadow.new || true
+    mv /etc/shadow.new /etc/shadow; mv /etc/gshadow.new /etc/gshadow
+    # tool=useradd-N: no user private group (primary group "users"), the
+    # cheaper path; tool=useradd: the default, which creates a user private
+    # group as accordctl user add does
+    for tool in useradd-N useradd; do
+      if [ $tool = useradd ]; then calls=$USERADD_CALLS; opt=; else calls=$ADD_CALLS; opt=-N; fi
+      for ((i = 0; i < calls; i++)); do
+        name=$(printf "ua%s%03d" "${opt:+n}" "$i")
         t0=$(date +%s%N)
-        rc=0; useradd -l -M -s /bin/sh "$name" >/dev/null 2>&1 || rc=$?
+        rc=0; useradd -l -M $opt -s /bin/sh "$name" >/dev/null 2>&1 || rc=$?
         t1=$(date +%s%N)
-        echo "ADD label=part=useradd,n=$ADD_N,round=$round tool=useradd call=$i rc=$rc" \
+        echo "ADD label=part=useradd,n=$ADD_N,round=1 tool=$tool call=$i rc=$rc" \
              "ms=$(awk -v a="$t0" -v b="$t1" "BEGIN {printf \"%.2f\", (b - a) / 1e6}")" | tee -a "$RES" >&2
       done
       last=$(getent -s files passwd "$name" | cut -d: -f1,3 || true)
-      echo "ADDCHECK label=part=useradd,n=$ADD_N,round=$round tool=useradd last=${last:-MISSING}" \
-           "passwd_lines=$(wc -l < /etc/passwd)" | tee -a "$RES" >&2
-    ' || echo "warn: useradd anchor failed" | tee -a "$RES" >&2
-  done
+      echo "ADDCHECK label=part=useradd,n=$ADD_N,round=1 tool=$tool last=${last:-MISSING}" \
+           "passwd_lines=$(wc -l < /etc/passwd) group_lines=$(wc -l < /etc/group)" | tee -a "$RES" >&2
+    done
+  ' || echo "warn: useradd anchor failed" | tee -a "$RES" >&2
+  for ((round = 2; round <= ROUNDS; round++)); do ours_add "$round"; done
 fi
 
 load end

@@ -661,6 +661,14 @@ static enum nss_status ent_get(struct ent_cursor *c, next_fn next, void *q,
 		ent_stop(c, ENT_DONE);
 out:
 	pthread_mutex_unlock(&ent_lock);
+	if (r == -ENOENT && !no_snapshot) {
+		/* The end of the data is not an error.  glibc hands errnop
+		 * (errno) straight back to getpwent()/getgrent() callers, who
+		 * set errno to 0 and test it after a NULL (POSIX): leave 0. */
+		errno = saved_errno;
+		*errnop = 0;
+		return NSS_STATUS_NOTFOUND;
+	}
 	return nss_status_of(r, no_snapshot, saved_errno, errnop);
 }
 

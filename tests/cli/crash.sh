@@ -54,6 +54,25 @@ check_clean() {
 	fi
 	return 0
 }
+# writer_ok WHAT: the background accordctl ($wrc, $T/w.err) finished (0)
+# or was killed (137), and no sanitizer finding was printed.  A process
+# killed while LeakSanitizer ran at its exit leaves a line like
+# "==N==Unable to get registers from thread M": not a finding; real
+# ASan/UBSan findings are printed before anything else happens.
+writer_ok() {
+	if [ "$wrc" -ne 0 ] && [ "$wrc" -ne 137 ]; then
+		not_ok "$1: accordctl either finished or was killed" "$(head -20 "$T/w.err")"
+		return 1
+	fi
+	if [ "$wrc" -eq 137 ]; then
+		if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/w.err"; then
+			not_ok "$1: no sanitizer report" "$(head -40 "$T/w.err")"
+			return 1
+		fi
+		return 0
+	fi
+	san_check "$T/w.err" "$1"
+}
 # users_in_snapshot: the user count of the current generation (check's
 # "generation G: N users, ..." line).
 users_in_snapshot() {
@@ -114,11 +133,7 @@ while :; do
 	wrc=$?
 	[ $wrc -eq 137 ] && kills=$((kills + 1))
 	what="round $n ($kind, SIGKILL after ${delay} ms, exit $wrc)"
-	if [ $wrc -ne 0 ] && [ $wrc -ne 137 ]; then
-		not_ok "$what: the writer either finished or was killed" "$(cat "$T/w.err")"
-		continue
-	fi
-	san_check "$T/w.err" "$what" || continue
+	writer_ok "$what" || continue
 
 	# 1. check passes
 	run check
@@ -229,6 +244,10 @@ for target in "$T/synced/snapshot" ${shm:+"$shm/synced/snapshot"}; do
 		wait $pid 2>/dev/null
 		wrc=$?
 		what="sync --to on $where, round $srounds (SIGKILL after $delay ms, exit $wrc)"
+		if ! writer_ok "$what"; then
+			sfail=$((sfail + 1))
+			continue
+		fi
 		if [ -e "$target" ]; then
 			if cmp -s "$target" "$cur"; then
 				x=new

@@ -136,7 +136,7 @@ int check_pw_pass(char *buf, size_t len, char *letter)
 			goto out;
 		}
 	}
-	if (s != NSS_STATUS_NOTFOUND || err != ENOENT) {
+	if (s != NSS_STATUS_NOTFOUND || err != 0) {
 		bad("getpwent_r end", s, err);
 		goto out;
 	}
