@@ -6,6 +6,7 @@
  */
 #include <accord/registry.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -338,6 +339,26 @@ static int dir_of(const char *path, char *dir, size_t len)
 	return 0;
 }
 
+/* Under the host's sync lock no other installer is running: whatever a
+ * killed one left behind (a link or a copy under a temporary name) goes. */
+static void sweep_sync_leftovers(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *dh = opendir(dir);
+
+	if (!dh)
+		return;
+	while ((e = readdir(dh)))
+		if ((!strncmp(e->d_name, ".accord-sync.", 13) &&
+		     strcmp(e->d_name, ".accord-sync.lock")) ||
+		    !strncmp(e->d_name, ".tmp-", 5))
+			if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
+			    (int)sizeof(path))
+				unlink(path);
+	closedir(dh);
+}
+
 int accord_registry_sync(struct accord_registry *reg, const char *target,
 			 bool force, uint64_t trusted_gen,
 			 struct accord_sync_result *res, struct accord_err *err)
@@ -368,6 +389,7 @@ int accord_registry_sync(struct accord_registry *reg, const char *target,
 		r = accord_err_set(err, -errno, "cannot lock %s: %s", lockpath, strerror(errno));
 		goto out;
 	}
+	sweep_sync_leftovers(dir);
 	r = accord_registry_current(reg, false, &cur, err);
 	if (r == 0 && cur.generation != trusted_gen) {
 		r = accord_snapshot_verify(&cur, &why);

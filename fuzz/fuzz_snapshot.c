@@ -6,10 +6,13 @@
  * Whatever the input, the reader must never read outside the buffer: open
  * it, run the deep check, walk every record, look every record up again by
  * name and by ID, and touch every byte of every string it hands out so that
- * ASan sees any pointer that escaped the mapping.  Inputs whose checksums
- * do not match are also run once more with the checksums repaired, so that
- * the fuzzer gets past the header check (see run_fixed()).
+ * ASan sees any pointer that escaped the mapping.  A writer's loader
+ * (accord_state_from_snapshot) runs on every input too, and whatever it
+ * accepts must rebuild into a snapshot that passes the deep check.  Inputs
+ * whose checksums do not match are also run once more with the checksums
+ * repaired, so that the fuzzer gets past the header check (run_fixed()).
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 #include <string.h>
 
 #include <accord/snapshot.h>
+#include <accord/state.h>
 
 #include "hash.h"            /* common/: to repair checksums */
 #include "snapshot_format.h"
@@ -144,6 +148,51 @@ static void lookups(const struct accord_snapshot *s, const char *name,
 	}
 }
 
+/*
+ * A writer loads its state from the current snapshot after checking only
+ * the body checksum (accord_state_from_snapshot() then refuses what the
+ * deep check would), so the loader parses hostile records too.  Whatever
+ * it accepts must build a next generation that passes the deep check:
+ * damage must never be carried forward.
+ */
+static void check_reload(const struct accord_snapshot *s)
+{
+	static const unsigned char uuid[16] = { 0xac, 0xc0, 0x2d };
+	struct accord_err err = { 0 };
+	struct accord_state *st = NULL;
+	struct accord_snapshot s2;
+	accord_snap_why why = NULL;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	r = accord_state_from_snapshot(s, &st, &err);
+	if (r != 0) {
+		if (st || r != err.code || err.msg[0] == '\0')
+			__builtin_trap(); /* refused, with a message, nothing leaked */
+		return;
+	}
+	if (accord_state_user_count(st) != s->user_count ||
+	    accord_state_group_count(st) != s->group_count ||
+	    accord_state_tomb_count(st) != s->tombstone_count)
+		__builtin_trap();
+	r = accord_snapshot_build(st, s->generation + 1, uuid, s->created, &buf,
+				  &len, &err);
+	if (r == 0) {
+		if (accord_snapshot_open_mem(&s2, buf, len, &why) != 0 ||
+		    accord_snapshot_verify(&s2, &why) != 0)
+			__builtin_trap();
+		if (s2.user_count != s->user_count ||
+		    s2.group_count != s->group_count ||
+		    s2.tombstone_count != s->tombstone_count)
+			__builtin_trap();
+	} else if (r != -ENOMEM && r != -E2BIG) {
+		__builtin_trap();
+	}
+	free(buf);
+	accord_state_free(st);
+}
+
 static void run(const uint8_t *data, size_t size)
 {
 	static const char *const fixed[] = { "root", "alice", "bob", "dev",
@@ -194,6 +243,7 @@ static void run(const uint8_t *data, size_t size)
 #endif
 	if (r != 0 && !why)
 		__builtin_trap();
+	check_reload(&s);
 	accord_snap_meta(&s, &m);
 	sink += m.uid_lo + m.uid_hi + m.gid_lo + m.gid_hi + m.next_uid + m.next_gid;
 

@@ -127,7 +127,7 @@ expect 0 "check after the concurrent writers" check
 check_true "check: 0 errors, 0 warnings" grep -q "^check: 0 errors, 0 warnings$" "$T/out"
 
 for id in list check; do
-	read -r n fails <"$T/readers/$id" 2>/dev/null || { n=0; fails=?; }
+	read -r n fails <"$T/readers/$id" 2>/dev/null || { n=0; fails='?'; }
 	if [ "$fails" = 0 ] && [ "$n" -gt 0 ]; then
 		ok "reader '$id' ran $n times during the writes, never failed"
 	else

@@ -35,7 +35,7 @@ wrapped() {
 		NSS_WRAPPER_MODULE_SO_PATH="$module" \
 		NSS_WRAPPER_MODULE_FN_PREFIX=accord \
 		NSS_WRAPPER_DISABLE_DEEPBIND=1 \
-		ACCORD_SNAPSHOT="$SNAP" "$@" 2>"$T/werr"
+		ACCORD_SNAPSHOT="$SNAP" "$@" 2>>"$T/werr"
 }
 # "a,b c" -> "a b c" sorted
 sorted() { echo "$1" | tr ', ' '\n\n' | sed '/^$/d' | sort | tr '\n' ' '; }
@@ -111,6 +111,8 @@ check "getent passwd (enumeration): root, alice, carol" "$(sorted root,alice,car
 	"$(sorted "$(wrapped getent passwd | cut -d: -f1 | tr '\n' ',')")"
 if [ -s "$T/werr" ]; then
 	not_ok "nothing on stderr of the wrapped programs" "$(head -20 "$T/werr")"
+else
+	ok "nothing on stderr of the wrapped programs"
 fi
 
 finish
