@@ -34,6 +34,8 @@
 #   MEM_ANCHOR_LOOKUPS [100000]  the same driver on libnss-cache (0: skip)
 #   ADD_N [100000] ADD_CALLS [20]  accordctl user add calls per round, and
 #                     `useradd -N` calls (no user private group) once
+#   ADD_SCALE_CALLS [5]  accordctl user add calls on the other N's registries
+#                     (how the cost of one add grows with the registry)
 #   USERADD_CALLS [2] plain `useradd` calls (with a user private group, as
 #                     accordctl does); quadratic in shadow 4.13, ~1 min each
 #                     at 100,000 users on this machine
@@ -75,6 +77,7 @@ MEM_ANCHOR_LOOKUPS=${MEM_ANCHOR_LOOKUPS:-100000}
 ADD_N=${ADD_N:-100000}
 ADD_CALLS=${ADD_CALLS:-20}
 USERADD_CALLS=${USERADD_CALLS:-2}
+ADD_SCALE_CALLS=${ADD_SCALE_CALLS:-5}
 BUILD=${BUILD:-build-bench}
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 OUT=${OUT:-$HERE/results/$(date +%Y%m%d-%H%M%S)}
@@ -159,7 +162,7 @@ cc -O2 -Wall -o "$WORK/keycost" "$HERE/keycost.c"
        "extra_max_n=$EXTRA_MAX_N anchors=${ANCHORS// /,} ig_groups=$IG_GROUPS ig_users=$IG_USERS" \
        "ig_per_user=$IG_PER_USER mem_n=$MEM_N mem_lookups=$MEM_LOOKUPS" \
        "mem_anchor_lookups=$MEM_ANCHOR_LOOKUPS add_n=$ADD_N" \
-       "add_calls=$ADD_CALLS useradd_calls=$USERADD_CALLS"
+       "add_calls=$ADD_CALLS add_scale_calls=$ADD_SCALE_CALLS useradd_calls=$USERADD_CALLS"
 } | tee -a "$RES" >&2
 load start
 "$B" syscost /etc/passwd | tee -a "$RES" >&2
@@ -288,6 +291,32 @@ anchors_lookup() {
   done
 }
 
+# time_adds REGDIR N ROUND CALLS: CALLS x `accordctl user add`, one ADD line each
+time_adds() {
+  local dir=$1 n=$2 round=$3 calls=$4 i name t0 t1 rc last cu cs
+  load "useradd,tool=accordctl,n=$n,round=$round"
+  for ((i = 0; i < calls; i++)); do
+    name=$(printf 'add%d%03d' "$round" "$i")
+    t0=$(date +%s%N)
+    rc=0
+    # bash's time keyword: the child's user and system CPU, no extra exec
+    { TIMEFORMAT='%3U %3S'; time ACCORD_CONF=$dir/accord.conf "$CTL" user add "$name" \
+        >>"$LOG" 2>&1; } 2> "$WORK/cpu.txt" || rc=$?
+    t1=$(date +%s%N)
+    read -r cu cs < "$WORK/cpu.txt" || true
+    echo "ADD label=part=useradd,n=$n,round=$round tool=accordctl call=$i rc=$rc" \
+         "ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", (b - a) / 1e6}')" \
+         "user_ms=$(awk -v x="${cu:-0}" 'BEGIN {printf "%.0f", x * 1000}')" \
+         "sys_ms=$(awk -v x="${cs:-0}" 'BEGIN {printf "%.0f", x * 1000}')" | tee -a "$RES" >&2
+  done
+  # the last new user must be visible through glibc + our module at once:
+  # every write installs the local snapshot
+  last=$(ACCORD_SNAPSHOT=$dir/snap/snapshot LD_LIBRARY_PATH=$BUILD/nss_module \
+         getent -s accord passwd "$name" | cut -d: -f1,3 || true)
+  echo "ADDCHECK label=part=useradd,n=$n,round=$round tool=accordctl last=${last:-MISSING}" \
+       "snapshot_bytes=$(stat -c %s "$dir/snap/snapshot")" | tee -a "$RES" >&2
+}
+
 # --- (a) lookups + (e) import -------------------------------------------------------
 ADD_DIR=
 for N in "${NS[@]}"; do
@@ -337,6 +366,10 @@ for N in "${NS[@]}"; do
       ' || echo "warn: rssbench on libnss-cache failed" | tee -a "$RES" >&2
     fi
   fi
+  if part useradd && [ "$N" != "$ADD_N" ] && [ "$ADD_SCALE_CALLS" -gt 0 ]; then
+    say "N=$N: accordctl user add x $ADD_SCALE_CALLS (scaling)"
+    time_adds "$R" "$N" 1 "$ADD_SCALE_CALLS"
+  fi
   if [ "$N" = "$ADD_N" ] && part useradd; then
     ADD_DIR=$R; ADD_DATA=$D
   else
@@ -357,7 +390,7 @@ if part initgroups; then
     if [ "$round" = 2 ] || [ "$ROUNDS" = 1 ]; then
       export AD=$IG/data AP="-r $RUNS -t $TIME -n $COUNT" IGBASE=$base CACHE_SO LIBC_SO
       for s in $ANCHORS; do
-        [ "$s" = extrausers ] && continue
+        case $s in files|cache) ;; *) continue ;; esac
         say "initgroups anchor $s"
         export AS=$s
         in_ns '
@@ -393,24 +426,8 @@ if part useradd; then
     import_registry "$ADD_DIR" "$ADD_DATA/passwd" "$ADD_DATA/group" "n=$ADD_N"
   fi
   ours_add() { # ROUND
-    local round=$1 i name t0 t1 rc last
-    say "useradd: accordctl user add x $ADD_CALLS on $ADD_N users, round $round"
-    load "useradd,tool=accordctl,round=$round"
-    for ((i = 0; i < ADD_CALLS; i++)); do
-      name=$(printf 'add%d%03d' "$round" "$i")
-      t0=$(date +%s%N)
-      rc=0
-      ACCORD_CONF=$ADD_DIR/accord.conf "$CTL" user add "$name" >>"$LOG" 2>&1 || rc=$?
-      t1=$(date +%s%N)
-      echo "ADD label=part=useradd,n=$ADD_N,round=$round tool=accordctl call=$i rc=$rc" \
-           "ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", (b - a) / 1e6}')" | tee -a "$RES" >&2
-    done
-    # the last new user must be visible through glibc + our module at once:
-    # every write installs the local snapshot
-    last=$(ACCORD_SNAPSHOT=$ADD_DIR/snap/snapshot LD_LIBRARY_PATH=$BUILD/nss_module \
-           getent -s accord passwd "$name" | cut -d: -f1,3 || true)
-    echo "ADDCHECK label=part=useradd,n=$ADD_N,round=$round tool=accordctl last=${last:-MISSING}" \
-         "snapshot_bytes=$(stat -c %s "$ADD_DIR/snap/snapshot")" | tee -a "$RES" >&2
+    say "useradd: accordctl user add x $ADD_CALLS on $ADD_N users, round $1"
+    time_adds "$ADD_DIR" "$ADD_N" "$1" "$ADD_CALLS"
   }
   ours_add 1
   say "useradd: useradd -N x $ADD_CALLS, useradd x $USERADD_CALLS on an overlay /etc with $ADD_N users"

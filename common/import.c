@@ -53,6 +53,8 @@ static int next_line(struct lines *l, struct accord_err *err)
 		memcpy(l->buf, l->p, n);
 		l->buf[n] = '\0';
 		l->p = nl ? nl + 1 : l->end;
+		/* n is 0 for an empty line (nl == l->p); cppcheck misses that */
+		// cppcheck-suppress knownConditionTrueFalse
 		if (n && l->buf[n - 1] == '\r')
 			l->buf[--n] = '\0';
 		if (memchr(l->buf, '\0', n))

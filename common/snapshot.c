@@ -527,6 +527,15 @@ static int verify_index(const struct accord_snapshot *s,
 		}
 		if (snap_get32(slot) != (uint32_t)(h >> 32))
 			return -1;
+		/* reachable: no empty slot between the key's home and here,
+		 * or a lookup would stop before it */
+		{
+			uint32_t j;
+
+			for (j = (uint32_t)h & (nslots - 1); j != i; j = (j + 1) & (nslots - 1))
+				if (!snap_get32(p + SNAP_INDEX_HEADER + (size_t)j * SNAP_INDEX_SLOT + 4))
+					return -1;
+		}
 		count++;
 	}
 	if (count != want_count || snap_get32(p + 4) != count)

@@ -908,7 +908,8 @@ int accord_user_add(struct accord_state *st, const struct accord_user_spec *s,
 	u.uid = uid;
 	u.gid = gid;
 	u.old_off = ACCORD_NOT_LOADED;
-	u.flags = ACCORD_STATUS_ENABLED | (s->shared && s->has_uid ? ACCORD_F_SHARED_ID : 0);
+	/* status enabled (0), plus the SHARED.IDS mark for a deliberate ID */
+	u.flags = s->shared && s->has_uid ? ACCORD_F_SHARED_ID : 0;
 	u.created = u.changed = st->now;
 	u.live = true;
 	if (personal) {
@@ -971,7 +972,6 @@ int accord_user_mod(struct accord_state *st, const struct accord_user_spec *s,
 		if (r < 0)
 			goto out;
 	}
-	r = -ENOMEM;
 	if ((s->gecos && !(gecos = strdup(s->gecos))) ||
 	    (s->home && !(home = strdup(s->home))) ||
 	    (s->shell && !(shell = strdup(s->shell))) ||

@@ -44,7 +44,7 @@ struct fixture_opts {
 	char user_prefix;       /* first letter of the N users; 0 means 'u' */
 };
 
-static inline int fixture_add_user(struct accord_state *st,
+static inline int fixture_add_user(struct accord_state *fst,
 				   const char *name, const char *groups,
 				   const char *gecos, struct accord_err *err)
 {
@@ -58,7 +58,7 @@ static inline int fixture_add_user(struct accord_state *st,
 		.gecos = gecos,
 	};
 
-	return accord_user_add(st, &spec, &def, err);
+	return accord_user_add(fst, &spec, &def, err);
 }
 
 /* NULL on failure, with a message in err. */
@@ -66,42 +66,42 @@ static inline struct accord_state *
 fixture_state(const struct fixture_opts *o, struct accord_err *err)
 {
 	static const struct accord_range ids = { 100000, 999999 };
-	struct accord_state *st = accord_state_new(&ids, &ids);
+	struct accord_state *fst = accord_state_new(&ids, &ids);
 	char name[16];
 	unsigned i;
 	int r;
 
-	if (!st) {
+	if (!fst) {
 		accord_err_set(err, -ENOMEM, "out of memory");
 		return NULL;
 	}
-	accord_state_set_actor(st, FIXTURE_TIME, "test");
-	r = accord_group_add(st, "dev", false, 0, false, err);
+	accord_state_set_actor(fst, FIXTURE_TIME, "test");
+	r = accord_group_add(fst, "dev", false, 0, false, err);
 	if (r == 0)
-		r = accord_group_add(st, "ops", false, 0, false, err);
+		r = accord_group_add(fst, "ops", false, 0, false, err);
 	if (r == 0)
-		r = fixture_add_user(st, "alice", "dev,ops", "Alice Example",
+		r = fixture_add_user(fst, "alice", "dev,ops", "Alice Example",
 				     err);
 	if (r == 0)
-		r = fixture_add_user(st, "bob", "dev", "Bob Example", err);
+		r = fixture_add_user(fst, "bob", "dev", "Bob Example", err);
 	if (r == 0 && o->extra_user)
-		r = fixture_add_user(st, o->extra_user, "", "Extra User", err);
+		r = fixture_add_user(fst, o->extra_user, "", "Extra User", err);
 	for (i = 1; r == 0 && i <= o->users; i++) {
 		snprintf(name, sizeof(name), "%c%07u",
 			 o->user_prefix ? o->user_prefix : 'u', i);
-		r = fixture_add_user(st, name, "dev", "", err);
+		r = fixture_add_user(fst, name, "dev", "", err);
 	}
 	if (r == 0 && o->big_group)
-		r = accord_group_add(st, "big", false, 0, false, err);
+		r = accord_group_add(fst, "big", false, 0, false, err);
 	for (i = 1; r == 0 && i <= o->big_group; i++) {
 		snprintf(name, sizeof(name), "b%07u", i);
-		r = fixture_add_user(st, name, "big", "", err);
+		r = fixture_add_user(fst, name, "big", "", err);
 	}
 	if (r < 0) {
-		accord_state_free(st);
+		accord_state_free(fst);
 		return NULL;
 	}
-	return st;
+	return fst;
 }
 
 /* Snapshot bytes of the fixture (malloc'd).  0 or a negative errno. */
@@ -110,14 +110,14 @@ static inline int fixture_build(const struct fixture_opts *o,
 				struct accord_err *err)
 {
 	static const unsigned char uuid[16];
-	struct accord_state *st = fixture_state(o, err);
+	struct accord_state *fst = fixture_state(o, err);
 	int r;
 
-	if (!st)
+	if (!fst)
 		return err ? err->code : -EINVAL;
-	r = accord_snapshot_build(st, o->generation ? o->generation : 1, uuid,
+	r = accord_snapshot_build(fst, o->generation ? o->generation : 1, uuid,
 				  FIXTURE_TIME, buf, len, err);
-	accord_state_free(st);
+	accord_state_free(fst);
 	return r;
 }
 
