@@ -739,7 +739,11 @@ static void check_duplicate_name(bool user_record, const char *why_want)
 	assert_int_equal(accord_snapshot_open_mem(&s, img, len, &why), 0);
 	unit_snapshot_exercise(&s);
 	assert_int_equal(accord_snapshot_verify(&s, &why), -EBADMSG);
-	assert_contains(why, why_want);
+	/* the retagged slot may also sit where its home chain breaks, which
+	 * the index check (run first) reports: either reason is a refusal of
+	 * the same damage, and it must be one of these two */
+	if (!strstr(why, "hash index does not match"))
+		assert_contains(why, why_want);
 	st = NULL;
 	assert_int_equal(accord_state_from_snapshot(&s, &st, &err), -EBADMSG);
 	assert_null(st);
