@@ -2,7 +2,7 @@
 # bench/run.sh - accord performance benchmarks, measured beside the anchors
 # (glibc files, libnss-cache, libnss-extrausers, useradd) in the same run.
 #
-# usage: sudo bench/run.sh [N ...]          default N: 1000 100000 1000000
+# usage: sudo bench/run.sh [N ...]    default N: $NLIST or 1000 100000 1000000
 #
 # What it measures (see docs/BENCHMARKS.md for the method and the results):
 #   lookup      getpwnam_r / getpwuid_r / initgroups p50, hits and misses, for
@@ -37,7 +37,7 @@
 #   ADD_SCALE_CALLS [5]  accordctl user add calls on the other N's registries
 #                     (how the cost of one add grows with the registry)
 #   USERADD_CALLS [2] plain `useradd` calls (with a user private group, as
-#                     accordctl does); quadratic in shadow 4.13, ~1 min each
+#                     accordctl does); quadratic in shadow 4.13: 30-45 s each
 #                     at 100,000 users on this machine
 #   OUT [bench/results/YYYYmmdd-HHMMSS]   results.txt, results.md, logs
 #   BUILD [build-bench]   meson build dir (release), relative to the top
@@ -104,6 +104,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM   # so that the EXIT trap removes the temp dir
 T0=$(date +%s)
 
 # --- packages -----------------------------------------------------------------
@@ -127,7 +128,8 @@ say "building accord (release) in $BUILD"
 # werror=false: -O3 brings out warnings (e.g. -Wmaybe-uninitialized) that the
 # default debug build does not show; a benchmark must not fail on those.
 if [ -f "$BUILD/build.ninja" ]; then
-  meson configure "$BUILD" -Dbuildtype=release -Dwerror=false >>"$LOG" 2>&1
+  meson configure "$BUILD" -Dbuildtype=release -Dwerror=false >>"$LOG" 2>&1 ||
+    die "meson configure failed (see $LOG)"
 else
   rm -rf "$BUILD"
   meson setup "$BUILD" "$TOP" --buildtype=release -Dwerror=false >>"$LOG" 2>&1 ||

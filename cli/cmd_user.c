@@ -296,7 +296,7 @@ static int user_show(struct cli *c, int argc, char **argv)
 	struct accord_snapshot snap;
 	struct accord_snap_user u;
 	struct accord_snap_group g;
-	const char *name;
+	const char *name = NULL;
 	char t1[40], t2[40];
 	uint32_t i;
 	int r;
