@@ -153,11 +153,12 @@ static void describe(struct cli *c, const char *name, char *buf, size_t len)
 	buf[0] = '\0';
 	if (accord_registry_current(c->reg, false, &snap, &e) < 0)
 		return;
-	if (accord_snap_user_by_name(&snap, name, &u) == 0)
-		snprintf(buf, len, "uid %u, gid %u%s%s%s", u.uid, u.gid,
-			 accord_snap_group_by_gid(&snap, u.gid, &g) == 0 ? " (" : "",
-			 accord_snap_group_by_gid(&snap, u.gid, &g) == 0 ? g.name : "",
-			 accord_snap_group_by_gid(&snap, u.gid, &g) == 0 ? ")" : "");
+	if (accord_snap_user_by_name(&snap, name, &u) == 0) {
+		if (accord_snap_group_by_gid(&snap, u.gid, &g) == 0)
+			snprintf(buf, len, "uid %u, gid %u (%s)", u.uid, u.gid, g.name);
+		else
+			snprintf(buf, len, "uid %u, gid %u", u.uid, u.gid);
+	}
 	accord_snapshot_unmap(&snap);
 }
 
