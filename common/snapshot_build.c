@@ -9,11 +9,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bigmem.h"
 #include "hash.h"
 #include "snapshot_format.h"
 
@@ -63,21 +63,6 @@ static int cmp_u32(const void *a, const void *b)
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-/*
- * A big image is written once, front to back: ask for transparent huge
- * pages before the first touch, so that filling it takes a few hundred
- * page faults instead of one per 4 KiB (a third of a user add's time at
- * 100,000 users went to faulting and zeroing this buffer).  A hint only.
- */
-static void hugepage_hint(void *buf, size_t len)
-{
-	uintptr_t start = ((uintptr_t)buf + 4095) & ~(uintptr_t)4095;
-	uintptr_t end = ((uintptr_t)buf + len) & ~(uintptr_t)4095;
-
-	if (len >= (4u << 20) && end > start)
-		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
 }
 
 static uint64_t random_seed(void)
@@ -193,7 +178,7 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 	buf = calloc(1, total);
 	if (!buf)
 		goto nomem;
-	hugepage_hint(buf, total);
+	bigmem_hint(buf, total);
 
 	/* meta */
 	accord_state_ranges(st, &ur, &gr, &next_uid, &next_gid);
