@@ -500,7 +500,13 @@ static int verify_index(const struct accord_snapshot *s,
 {
 	const unsigned char *p = sec_ptr(s, idx);
 	uint32_t nslots = snap_get32(p), count = 0, i;
+	/* every record referenced exactly once: with the count check below, a
+	 * duplicated reference cannot hide another record from its key */
+	uint64_t *seen = calloc(recs->size / 512 + 1, sizeof(uint64_t));
+	int r = -1;
 
+	if (!seen)
+		return -1;
 	for (i = 0; i < nslots; i++) {
 		const unsigned char *slot = p + SNAP_INDEX_HEADER + (size_t)i * SNAP_INDEX_SLOT;
 		uint32_t ref = snap_get32(slot + 4);
@@ -512,21 +518,23 @@ static int verify_index(const struct accord_snapshot *s,
 			continue;
 		off = (uint64_t)ref - 1;
 		if (off >= recs->size || (off & 7u) ||
-		    !(starts[off / 8 / 64] & (1ull << ((off / 8) % 64))))
-			return -1;
+		    !(starts[off / 8 / 64] & (1ull << ((off / 8) % 64))) ||
+		    (seen[off / 8 / 64] & (1ull << ((off / 8) % 64))))
+			goto out;
+		seen[off / 8 / 64] |= 1ull << ((off / 8) % 64);
 		if (kind <= 1) {
 			if (accord_snap_user_at(s, off, &u))
-				return -1;
+				goto out;
 			h = kind == 0 ? accord_hash64(u.name, u.name_len, s->seed)
 				      : accord_hash_id(u.uid, s->seed);
 		} else {
 			if (group_at(s, off, &g))
-				return -1;
+				goto out;
 			h = kind == 2 ? accord_hash64(g.name, g.name_len, s->seed)
 				      : accord_hash_id(g.gid, s->seed);
 		}
 		if (snap_get32(slot) != (uint32_t)(h >> 32))
-			return -1;
+			goto out;
 		/* reachable: no empty slot between the key's home and here,
 		 * or a lookup would stop before it */
 		{
@@ -534,15 +542,18 @@ static int verify_index(const struct accord_snapshot *s,
 
 			for (j = (uint32_t)h & (nslots - 1); j != i; j = (j + 1) & (nslots - 1))
 				if (!snap_get32(p + SNAP_INDEX_HEADER + (size_t)j * SNAP_INDEX_SLOT + 4))
-					return -1;
+					goto out;
 		}
 		count++;
 	}
 	if (count != want_count || snap_get32(p + 4) != count)
-		return -1;
+		goto out;
 	if ((uint64_t)count * 2 > nslots + (uint64_t)nslots / 2)
-		return -1; /* too full: the writer keeps load <= 3/4 */
-	return 0;
+		goto out; /* too full: the writer keeps load <= 3/4 */
+	r = 0;
+out:
+	free(seen);
+	return r;
 }
 
 int accord_snapshot_verify_checksum(const struct accord_snapshot *s,

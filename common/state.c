@@ -313,6 +313,14 @@ int accord_state_from_snapshot(const struct accord_snapshot *snap,
 		if ((su.flags & ~ACCORD_USER_FLAGS_KNOWN) ||
 		    accord_user_status(su.flags) > ACCORD_STATUS_REVOKED)
 			goto damaged;
+		/* what the operations would refuse must not be carried into the
+		 * next generation either (a ':' would corrupt passwd lines) */
+		if (accord_check_name("user name", su.name, NULL) < 0 ||
+		    accord_check_field("GECOS", su.gecos, ACCORD_GECOS_MAX, false, NULL) < 0 ||
+		    accord_check_field("home", su.home, ACCORD_PATH_MAX, true, NULL) < 0 ||
+		    accord_check_field("shell", su.shell, ACCORD_PATH_MAX, true, NULL) < 0 ||
+		    accord_check_field("reason", su.reason, ACCORD_REASON_MAX, false, NULL) < 0)
+			goto damaged;
 		if ((r = reserve_users(st, 1)) < 0)
 			goto nomem;
 		/* the five strings lie back to back in the record: one copy */
@@ -345,6 +353,8 @@ int accord_state_from_snapshot(const struct accord_snapshot *snap,
 		const char *mn;
 		size_t pos = 0;
 
+		if (accord_check_name("group name", sg.name, NULL) < 0)
+			goto damaged;
 		if ((r = reserve_groups(st, 1)) < 0)
 			goto nomem;
 		g.name = dup_n(sg.name, sg.name_len);

@@ -811,6 +811,28 @@ static void report(accord_check_cb cb, void *ctx, enum accord_finding lvl,
 	cb(lvl, what, buf, ctx);
 }
 
+/* Does another process hold the writer lock right now?  Then files past
+ * CURRENT belong to a commit in progress, not to an interrupted one. */
+static bool writer_active(struct store_dir *d)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char path[PATH_MAX];
+	bool held = false;
+	int fd;
+
+	if (d->lock_fd >= 0)
+		return false; /* we are the writer */
+	path_of(d, path, "LOCK");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	/* F_GETLK on a read-only fd is allowed and takes no lock */
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+		held = true;
+	close(fd);
+	return held;
+}
+
 static int dir_check(struct accord_store *s, accord_check_cb cb, void *ctx)
 {
 	struct store_dir *d = (struct store_dir *)s;
@@ -819,6 +841,7 @@ static int dir_check(struct accord_store *s, accord_check_cb cb, void *ctx)
 	char path[PATH_MAX];
 	struct stat st;
 	int errors = 0, r, missing = 0, incomplete = 0;
+	bool busy = writer_active(d);
 	DIR *dh;
 	struct dirent *e;
 
@@ -835,9 +858,15 @@ static int dir_check(struct accord_store *s, accord_check_cb cb, void *ctx)
 	}
 	for (i = 0; i < n; i++) {
 		if (gens[i] > cur) {
-			report(cb, ctx, ACCORD_FIND_NOTE, "journal",
-			       "entry %" PRIu64 " belongs to a commit that was interrupted before "
-			       "it was published; the next write moves it to aborted/", gens[i]);
+			if (busy)
+				report(cb, ctx, ACCORD_FIND_NOTE, "journal",
+				       "entry %" PRIu64 " belongs to a commit in progress (another "
+				       "process holds the lock)", gens[i]);
+			else
+				report(cb, ctx, ACCORD_FIND_NOTE, "journal",
+				       "entry %" PRIu64 " belongs to a commit that was interrupted "
+				       "before it was published; the next write moves it to aborted/",
+				       gens[i]);
 			continue;
 		}
 		while (expect < gens[i]) {
@@ -872,8 +901,9 @@ static int dir_check(struct accord_store *s, accord_check_cb cb, void *ctx)
 	path_of(d, path, "snap/gen-%010" PRIu64, cur + 1);
 	if (access(path, F_OK) == 0)
 		report(cb, ctx, ACCORD_FIND_NOTE, "snapshots",
-		       "gen-%010" PRIu64 " was written by an interrupted commit and never "
-		       "published; the next write moves it to aborted/", cur + 1);
+		       busy ? "gen-%010" PRIu64 " is being written by a commit in progress"
+			    : "gen-%010" PRIu64 " was written by an interrupted commit and never "
+			      "published; the next write moves it to aborted/", cur + 1);
 	for (i = 0; i < 3; i++) {
 		static const char *const sub[3] = { "journal", "snap", "." };
 

@@ -12,7 +12,9 @@
 #include "unit_util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hash.h"
 #include "snapshot_format.h"
@@ -757,6 +759,95 @@ static void test_duplicate_names(void **state)
 	check_duplicate_name(false, "a group is not reachable by name");
 }
 
+/* A UID index slot overwritten with a copy of another slot whose key
+ * chain runs through it: every tag matches, every slot is reachable and
+ * the count still fits, but one record is referenced twice and the other
+ * not at all, so getpwuid() would miss it.  Verify must say so. */
+static void test_index_double_reference(void **state)
+{
+	struct accord_state *st = unit_state();
+	struct accord_err err = { 0 };
+	struct accord_snapshot s, s0;
+	struct accord_snap_user u;
+	accord_snap_why why = NULL;
+	unsigned char *img, *slots;
+	uint32_t nslots, i, j, k, lost_uid = 0;
+	size_t len;
+	bool forged = false;
+	char name[16];
+
+	(void)state;
+	for (k = 0; k < 300; k++) {
+		snprintf(name, sizeof(name), "d%03u", k);
+		assert_int_equal(unit_add(st, name, &err), 0);
+	}
+	img = unit_build(st, 2, NULL, &len);
+	accord_state_free(st);
+	assert_int_equal(accord_snapshot_open_mem(&s0, img, len, &why), 0);
+	slots = img + s0.user_by_uid.off + SNAP_INDEX_HEADER;
+	nslots = snap_get32(img + s0.user_by_uid.off);
+	for (i = 0; i < nslots && !forged; i++) {
+		uint32_t ref = snap_get32(slots + (size_t)i * SNAP_INDEX_SLOT + 4), home;
+
+		if (!ref)
+			continue;
+		assert_int_equal(accord_snap_user_at(&s0, ref - 1, &u), 0);
+		home = (uint32_t)accord_hash_id(u.uid, s0.seed) & (nslots - 1);
+		/* a later slot j on i's chain: occupied all the way from home */
+		for (j = (i + 1) & (nslots - 1);
+		     snap_get32(slots + (size_t)j * SNAP_INDEX_SLOT + 4) && j != home;
+		     j = (j + 1) & (nslots - 1)) {
+			struct accord_snap_user v;
+
+			assert_int_equal(accord_snap_user_at(
+				&s0, snap_get32(slots + (size_t)j * SNAP_INDEX_SLOT + 4) - 1, &v), 0);
+			lost_uid = v.uid;
+			memcpy(slots + (size_t)j * SNAP_INDEX_SLOT,
+			       slots + (size_t)i * SNAP_INDEX_SLOT, SNAP_INDEX_SLOT);
+			forged = true;
+			break;
+		}
+	}
+	assert_true(forged);
+	unit_fix_checksums(img, len);
+	assert_int_equal(accord_snapshot_open_mem(&s, img, len, &why), 0);
+	/* the forgery matters: the lost record cannot be found by its UID */
+	assert_int_equal(accord_snap_user_by_uid(&s, lost_uid, &u), -ENOENT);
+	assert_int_equal(accord_snapshot_verify(&s, &why), -EBADMSG);
+	assert_contains(why, "hash index does not match");
+	free(img);
+}
+
+/* A ':' planted in a GECOS, checksums fixed: the writer's loader refuses
+ * it rather than carry a field that corrupts passwd lines onward. */
+static void test_loader_refuses_bad_fields(void **state)
+{
+	struct accord_state *st = unit_state(), *loaded = NULL;
+	struct accord_user_spec spec = { .name = "gail", .gecos = "Gail Example" };
+	struct accord_err err = { 0 };
+	struct accord_snapshot s;
+	struct accord_snap_user u;
+	accord_snap_why why = NULL;
+	unsigned char *img;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(accord_user_add(st, &spec, NULL, &err), 0);
+	img = unit_build(st, 2, NULL, &len);
+	accord_state_free(st);
+	assert_int_equal(accord_snapshot_open_mem(&s, img, len, &why), 0);
+	assert_int_equal(accord_state_from_snapshot(&s, &loaded, &err), 0);
+	accord_state_free(loaded);
+	loaded = NULL;
+	assert_int_equal(accord_snap_user_by_name(&s, "gail", &u), 0);
+	img[(const unsigned char *)u.gecos - img + 4] = ':';
+	unit_fix_checksums(img, len);
+	assert_int_equal(accord_snapshot_open_mem(&s, img, len, &why), 0);
+	assert_int_equal(accord_state_from_snapshot(&s, &loaded, &err), -EBADMSG);
+	assert_null(loaded);
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -771,6 +862,8 @@ int main(void)
 		cmocka_unit_test(test_section_table),
 		cmocka_unit_test(test_verify_semantics),
 		cmocka_unit_test(test_duplicate_names),
+		cmocka_unit_test(test_index_double_reference),
+		cmocka_unit_test(test_loader_refuses_bad_fields),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
