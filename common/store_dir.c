@@ -899,11 +899,13 @@ static int dir_check(struct accord_store *s, accord_check_cb cb, void *ctx)
 		report(cb, ctx, ACCORD_FIND_OK, "journal",
 		       "entries 1-%" PRIu64 " present and complete", cur);
 	path_of(d, path, "snap/gen-%010" PRIu64, cur + 1);
-	if (access(path, F_OK) == 0)
+	if (access(path, F_OK) == 0 && busy)
 		report(cb, ctx, ACCORD_FIND_NOTE, "snapshots",
-		       busy ? "gen-%010" PRIu64 " is being written by a commit in progress"
-			    : "gen-%010" PRIu64 " was written by an interrupted commit and never "
-			      "published; the next write moves it to aborted/", cur + 1);
+		       "gen-%010" PRIu64 " is being written by a commit in progress", cur + 1);
+	else if (access(path, F_OK) == 0)
+		report(cb, ctx, ACCORD_FIND_NOTE, "snapshots",
+		       "gen-%010" PRIu64 " was written by an interrupted commit and never "
+		       "published; the next write moves it to aborted/", cur + 1);
 	for (i = 0; i < 3; i++) {
 		static const char *const sub[3] = { "journal", "snap", "." };
 
