@@ -29,6 +29,14 @@ struct accord_config {
 	char default_shell[ACCORD_PATH_MAX + 1];
 	unsigned lock_timeout; /* seconds to wait for the writer lock */
 	unsigned snapshot_grace; /* seconds an old generation is kept */
+	/* logon policy (pam_accord) */
+	unsigned revoke_after;   /* consecutive bad passwords that revoke; 0 never (5) */
+	unsigned inactive_days;  /* revoke after this many days without a logon; 0 off */
+	bool protect_all;        /* an undefined application denies (no) */
+	unsigned password_min_length; /* 8 */
+	char audit_file[4096];   /* JSON-lines audit file, "" for none */
+	char swap_never[ACCORD_CONF_LINE_MAX]; /* profiles no swap rule can
+						  reach, "a,b" ("" none) */
 };
 
 void accord_config_defaults(struct accord_config *cfg);

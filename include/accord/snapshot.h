@@ -23,7 +23,11 @@
  *                                    (of bytes [0,120) and the section table)
  *   section table: section_count x { u32 type, u32 reserved, u64 offset,
  *                                    u64 size }
- *   sections: users, groups, tombstones (records), four hash indexes, meta.
+ *   sections: users, groups, tombstones (records), four hash indexes, meta;
+ *   optional (absent when empty): user dates, applications (records and a
+ *   name index), swap rules.  A reader skips section types it does not
+ *   know; a writer (the state loader) refuses them, so a newer snapshot is
+ *   never rewritten by an older writer that would drop what it cannot see.
  *
  * See common/snapshot_format.h for the record layouts.
  */
@@ -60,6 +64,22 @@ struct accord_snap_section {
 	uint64_t size;
 };
 
+/* Access levels of the APPL class, lowest first (RACF: NONE < READ). */
+enum accord_access {
+	ACCORD_ACCESS_NONE = 0,
+	ACCORD_ACCESS_READ = 1,
+};
+/* Kinds of an access-list entry. */
+enum accord_ace_kind {
+	ACCORD_ACE_USER = 1,
+	ACCORD_ACE_GROUP = 2,
+};
+/* Kinds of a swap rule. */
+enum accord_swap_kind {
+	ACCORD_SWAP_PERMIT = 1,
+	ACCORD_SWAP_DENY = 2,
+};
+
 struct accord_snapshot {
 	const unsigned char *base;
 	size_t size;
@@ -72,6 +92,10 @@ struct accord_snapshot {
 	struct accord_snap_section user_by_name, user_by_uid;
 	struct accord_snap_section group_by_name, group_by_gid;
 	struct accord_snap_section meta;
+	/* optional sections; size 0 when absent */
+	struct accord_snap_section user_dates, appls, appl_by_name, swaps;
+	uint32_t appl_count, swap_count;
+	uint32_t unknown_sections; /* section types this reader skipped */
 	/* set by accord_snapshot_map_file(); 0 for memory the caller owns */
 	size_t map_len;
 	struct stat st;
@@ -85,6 +109,8 @@ struct accord_snap_user {
 	const char *name, *gecos, *home, *shell, *reason;
 	size_t name_len, gecos_len, home_len, shell_len, reason_len;
 	const unsigned char *gids; /* ngroups little-endian u32 */
+	int64_t revoke_date;       /* 0: none (from the user-dates section) */
+	int64_t resume_date;       /* 0: none */
 	uint32_t off;              /* offset in the users section */
 	uint32_t reclen;           /* bytes up to the next record */
 };
@@ -105,6 +131,35 @@ struct accord_snap_tomb {
 	int64_t deleted_at;
 	const char *name, *by;
 	size_t name_len, by_len;
+	uint32_t off, reclen;
+};
+
+/* An application profile (RACF APPL class). */
+struct accord_snap_appl {
+	uint32_t uacc;             /* enum accord_access */
+	uint32_t nentries;
+	int64_t created, changed;
+	const char *name;
+	size_t name_len;
+	const unsigned char *entries; /* walk with accord_snap_appl_entry() */
+	size_t entries_len;
+	uint32_t off, reclen;
+};
+
+/* One entry of an application's access list. */
+struct accord_snap_ace {
+	uint32_t kind;             /* enum accord_ace_kind */
+	uint32_t access;           /* enum accord_access */
+	uint32_t id;               /* UID or GID at build time */
+	const char *name;          /* user or group name */
+	size_t name_len;
+};
+
+struct accord_snap_swap {
+	uint32_t kind;             /* enum accord_swap_kind */
+	int64_t created;
+	const char *from, *to;     /* group name; profile name */
+	size_t from_len, to_len;
 	uint32_t off, reclen;
 };
 
@@ -175,6 +230,23 @@ int accord_snap_group_next(const struct accord_snapshot *s, uint64_t *cursor,
 			   struct accord_snap_group *out);
 int accord_snap_tomb_next(const struct accord_snapshot *s, uint64_t *cursor,
 			  struct accord_snap_tomb *out);
+
+/* Applications: keyed lookup (0, -ENOENT, -EBADMSG) and iteration. */
+int accord_snap_appl_by_name(const struct accord_snapshot *s, const char *name,
+			     struct accord_snap_appl *out);
+int accord_snap_appl_next(const struct accord_snapshot *s, uint64_t *cursor,
+			  struct accord_snap_appl *out);
+/* Walks an application's access list: *pos starts at 0; returns 0 and
+ * fills *out, -ENOENT at the end, -EBADMSG on a damaged entry.  Bounded
+ * by entries_len whatever nentries says. */
+int accord_snap_appl_entry(const struct accord_snap_appl *a, size_t *pos,
+			   struct accord_snap_ace *out);
+/* Swap rules, in the order the writer stored them (sorted by to, from). */
+int accord_snap_swap_next(const struct accord_snapshot *s, uint64_t *cursor,
+			  struct accord_snap_swap *out);
+/* Whether a user is in a group by GID: its primary GID or one of its
+ * sorted supplementary GIDs (binary search). */
+bool accord_snap_user_in_gid(const struct accord_snap_user *u, uint32_t gid);
 
 /* Record at a known offset (as returned in .off). */
 int accord_snap_user_at(const struct accord_snapshot *s, uint64_t off,

@@ -33,6 +33,7 @@ struct accord_user {
 	uint32_t uid, gid;
 	uint32_t flags;      /* status | ACCORD_F_* */
 	int64_t created, changed;
+	int64_t revoke_date, resume_date; /* 0: none (RACF REVOKE/RESUME dates) */
 	bool live;           /* false once deleted in this state */
 	uint32_t old_off;    /* record offset in the snapshot it was loaded
 				from, ACCORD_NOT_LOADED for a new profile */
@@ -47,6 +48,34 @@ struct accord_group {
 	int64_t created, changed;
 	uint32_t *members;   /* indexes into the user table, insertion order */
 	uint32_t nmembers, cap;
+	bool live;
+	uint32_t old_off;    /* as for users */
+};
+
+/* One access-list entry of an application: a user or a group, by name. */
+struct accord_ace {
+	uint32_t kind;       /* enum accord_ace_kind */
+	uint32_t access;     /* enum accord_access */
+	char *name;
+};
+
+/* An application profile (RACF APPL class). */
+struct accord_appl {
+	char *name;
+	uint32_t uacc;       /* enum accord_access */
+	int64_t created, changed;
+	struct accord_ace *entries; /* sorted: kind, then name */
+	uint32_t nentries, cap;
+	bool live;
+	uint32_t old_off;    /* as for users */
+};
+
+/* A swap rule: members of group `from` may (permit) or may not (deny)
+ * swap to profile `to`.  Deny wins. */
+struct accord_swap_rule {
+	uint32_t kind;       /* enum accord_swap_kind */
+	char *from, *to;
+	int64_t created;
 	bool live;
 	uint32_t old_off;    /* as for users */
 };
@@ -106,6 +135,8 @@ struct accord_user_spec {
 	const char *groups;  /* supplementary groups, "g1,g2" ("" = none) */
 	const char *gecos, *home, *shell;
 	bool shared;         /* allow a taken or out-of-range ID (SHARED.IDS) */
+	bool has_revoke_date, has_resume_date; /* a date of 0 clears it */
+	int64_t revoke_date, resume_date;
 };
 
 /* Defaults used by user add when --home/--shell are not given. */
@@ -154,6 +185,45 @@ int accord_group_adduser(struct accord_state *st, const char *group,
 			 const char *user, struct accord_err *err);
 int accord_group_deluser(struct accord_state *st, const char *group,
 			 const char *user, struct accord_err *err);
+
+/*
+ * Applications (RACF APPL class).  Names follow accord_check_name() (PAM
+ * service names are lower case too).  permit adds or changes the entry of
+ * a user or group that must exist; revoke-access removes it.  Deleting a
+ * user or a group removes its entries from every application and its swap
+ * rules.  Return 1 when nothing changed.
+ */
+int accord_appl_add(struct accord_state *st, const char *name, uint32_t uacc,
+		    struct accord_err *err);
+int accord_appl_del(struct accord_state *st, const char *name,
+		    struct accord_err *err);
+int accord_appl_set_uacc(struct accord_state *st, const char *name,
+			 uint32_t uacc, struct accord_err *err);
+int accord_appl_permit(struct accord_state *st, const char *appl,
+		       uint32_t kind, const char *who, uint32_t access,
+		       struct accord_err *err);
+int accord_appl_revoke_access(struct accord_state *st, const char *appl,
+			      uint32_t kind, const char *who,
+			      struct accord_err *err);
+size_t accord_state_appl_slots(const struct accord_state *st);
+const struct accord_appl *accord_state_appl_at(const struct accord_state *st,
+					       size_t i);
+const struct accord_appl *accord_state_appl(const struct accord_state *st,
+					    const char *name);
+
+/*
+ * Swap rules.  from must be an existing group; to is any valid name (an
+ * accord profile or a local account such as root).  permit/deny on an
+ * existing (from, to) pair changes its kind; del removes it.  Return 1
+ * when nothing changed.
+ */
+int accord_swap_set(struct accord_state *st, uint32_t kind, const char *from,
+		    const char *to, struct accord_err *err);
+int accord_swap_del(struct accord_state *st, const char *from, const char *to,
+		    struct accord_err *err);
+size_t accord_state_swap_slots(const struct accord_state *st);
+const struct accord_swap_rule *accord_state_swap_at(const struct accord_state *st,
+						    size_t i);
 
 /* Validation, shared with the import parser and the CLI. */
 int accord_check_name(const char *what, const char *name,

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* Audit records: see include/accord/audit.h. */
+#include <accord/audit.h>

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* The secrets store: see include/accord/logon.h. */
+#include <accord/logon.h>
