@@ -27,6 +27,11 @@ void accord_config_defaults(struct accord_config *cfg)
 	snprintf(cfg->default_shell, sizeof(cfg->default_shell), "/bin/bash");
 	cfg->lock_timeout = 30;
 	cfg->snapshot_grace = 600;
+	cfg->revoke_after = 5;
+	cfg->inactive_days = 0;
+	cfg->protect_all = false;
+	cfg->password_min_length = 8;
+	/* audit_file and swap_never: "" (none), from the memset */
 }
 
 static char *trim(char *s)
@@ -55,19 +60,91 @@ static int set_path(char *dst, size_t cap, const char *key, const char *v,
 	return 0;
 }
 
-static int set_uint(unsigned *dst, const char *key, const char *v, unsigned max,
-		    const char *where, unsigned line, struct accord_err *err)
+static int set_uint_range(unsigned *dst, const char *key, const char *v,
+			  unsigned min, unsigned max, const char *where,
+			  unsigned line, struct accord_err *err)
 {
 	char *end;
 	unsigned long n;
 
 	errno = 0;
 	n = strtoul(v, &end, 10);
-	if (errno || *end || !*v || v[0] == '-' || n > max)
+	if (errno || *end || !*v || v[0] < '0' || v[0] > '9' || n < min || n > max)
 		return accord_err_set(err, -EINVAL,
-				      "%s:%u: %s must be a whole number from 0 to %u",
-				      where, line, key, max);
+				      "%s:%u: %s must be a whole number from %u to %u",
+				      where, line, key, min, max);
 	*dst = (unsigned)n;
+	return 0;
+}
+
+static int set_uint(unsigned *dst, const char *key, const char *v, unsigned max,
+		    const char *where, unsigned line, struct accord_err *err)
+{
+	return set_uint_range(dst, key, v, 0, max, where, line, err);
+}
+
+static int set_bool(bool *dst, const char *key, const char *v,
+		    const char *where, unsigned line, struct accord_err *err)
+{
+	if (!strcmp(v, "yes"))
+		*dst = true;
+	else if (!strcmp(v, "no"))
+		*dst = false;
+	else
+		return accord_err_set(err, -EINVAL, "%s:%u: %s must be yes or no",
+				      where, line, key);
+	return 0;
+}
+
+/*
+ * "a, b,c" -> "a,b,c": each entry a valid profile name, none empty (a
+ * stray comma is more likely a typo than a wish).  An empty value means
+ * no entry.
+ */
+static int set_name_list(char *dst, size_t cap, const char *key, const char *v,
+			 const char *where, unsigned line, struct accord_err *err)
+{
+	char out[ACCORD_CONF_LINE_MAX + 1];
+	size_t n = 0;
+	const char *p = v;
+
+	if (!*v) {
+		dst[0] = '\0';
+		return 0;
+	}
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char name[ACCORD_CONF_LINE_MAX + 1], what[64];
+
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		memcpy(name, p, len);
+		name[len] = '\0';
+		if (!len)
+			return accord_err_set(err, -EINVAL,
+					      "%s:%u: %s has an empty entry (a stray comma?)",
+					      where, line, key);
+		snprintf(what, sizeof(what), "%s entry", key);
+		if (accord_check_name(what, name, err) < 0)
+			return accord_err_prefix(err, -EINVAL, "%s:%u", where, line);
+		if (n + len + 1 >= sizeof(out) || n + len + 1 >= cap)
+			return accord_err_set(err, -EINVAL, "%s:%u: %s is too long",
+					      where, line, key);
+		if (n)
+			out[n++] = ',';
+		memcpy(out + n, name, len);
+		n += len;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	out[n] = '\0';
+	memcpy(dst, out, n + 1);
 	return 0;
 }
 
@@ -116,6 +193,21 @@ int accord_config_parse(const char *text, size_t len, const char *where,
 			r = set_uint(&cfg->lock_timeout, key, val, 3600, where, line, err);
 		else if (!strcmp(key, "snapshot_grace"))
 			r = set_uint(&cfg->snapshot_grace, key, val, 30 * 86400, where, line, err);
+		else if (!strcmp(key, "revoke_after"))
+			r = set_uint(&cfg->revoke_after, key, val, 1000, where, line, err);
+		else if (!strcmp(key, "inactive_days"))
+			r = set_uint(&cfg->inactive_days, key, val, 36500, where, line, err);
+		else if (!strcmp(key, "protect_all"))
+			r = set_bool(&cfg->protect_all, key, val, where, line, err);
+		else if (!strcmp(key, "password_min_length"))
+			r = set_uint_range(&cfg->password_min_length, key, val, 1, 256,
+					   where, line, err);
+		else if (!strcmp(key, "audit_file"))
+			r = set_path(cfg->audit_file, sizeof(cfg->audit_file), key, val,
+				     where, line, err);
+		else if (!strcmp(key, "swap_never"))
+			r = set_name_list(cfg->swap_never, sizeof(cfg->swap_never), key, val,
+					  where, line, err);
 		else
 			r = accord_err_set(err, -EINVAL, "%s:%u: unknown key '%s'", where, line, key);
 	}

@@ -4,6 +4,7 @@
  * load the current generation, change the state, diff for the journal,
  * build the next snapshot, publish), sync to the host and check.
  */
+#include <accord/logon.h>
 #include <accord/registry.h>
 
 #include <dirent.h>
@@ -117,6 +118,7 @@ int accord_registry_init(const char *dir, const struct accord_range *uids,
 	size_t len;
 	struct accord_state *st;
 	struct init_ctx ctx;
+	struct accord_secrets *sec;
 	int64_t now = (int64_t)time(NULL);
 	int r;
 
@@ -140,7 +142,16 @@ int accord_registry_init(const char *dir, const struct accord_range *uids,
 	ctx = (struct init_ctx){ actor, us, uids, gids, now };
 	r = store_dir_create(dir, uuid, uids, gids, buf, len, write_init_journal, &ctx, err);
 	free(buf);
-	return r;
+	if (r < 0)
+		return r;
+	/* The secrets store (password hashes, logon records) comes with the
+	 * registry: pam_accord never creates it, and refuses to decide
+	 * without it. */
+	r = accord_secrets_open(dir, true, &sec, err);
+	if (r < 0)
+		return r;
+	accord_secrets_close(sec);
+	return 0;
 }
 
 int accord_registry_open(const char *dir, const struct accord_config *cfg,

@@ -30,6 +30,12 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.default_shell, "/bin/bash");
 	assert_int_equal(cfg.lock_timeout, 30);
 	assert_int_equal(cfg.snapshot_grace, 600);
+	assert_int_equal(cfg.revoke_after, 5);
+	assert_int_equal(cfg.inactive_days, 0);
+	assert_false(cfg.protect_all);
+	assert_int_equal(cfg.password_min_length, 8);
+	assert_string_equal(cfg.audit_file, "");
+	assert_string_equal(cfg.swap_never, "");
 }
 
 static void test_all_keys(void **state)
@@ -44,6 +50,12 @@ static void test_all_keys(void **state)
 		"default_shell = /bin/zsh\n"
 		"lock_timeout = 5\n"
 		"snapshot_grace = 0\n"
+		"revoke_after = 0\n"
+		"inactive_days = 90\n"
+		"protect_all = yes\n"
+		"password_min_length = 12\n"
+		"audit_file = /var/log/accord/audit.json\n"
+		"swap_never = root, admin ,break_glass$\n"
 		"registry = /srv/other"; /* last one wins; no final newline */
 	struct accord_config cfg;
 	struct accord_err err;
@@ -56,6 +68,18 @@ static void test_all_keys(void **state)
 	assert_string_equal(cfg.default_shell, "/bin/zsh");
 	assert_int_equal(cfg.lock_timeout, 5);
 	assert_int_equal(cfg.snapshot_grace, 0);
+	assert_int_equal(cfg.revoke_after, 0);
+	assert_int_equal(cfg.inactive_days, 90);
+	assert_true(cfg.protect_all);
+	assert_int_equal(cfg.password_min_length, 12);
+	assert_string_equal(cfg.audit_file, "/var/log/accord/audit.json");
+	assert_string_equal(cfg.swap_never, "root,admin,break_glass$");
+
+	/* an empty swap_never clears the list; protect_all = no */
+	assert_int_equal(parse("swap_never = a\nswap_never =\nprotect_all = no\n", &cfg, &err),
+			 0);
+	assert_string_equal(cfg.swap_never, "");
+	assert_false(cfg.protect_all);
 
 	/* an empty file and a comment-only file keep the defaults */
 	assert_int_equal(parse("", &cfg, &err), 0);
@@ -85,6 +109,29 @@ static void test_errors_name_the_line(void **state)
 		{ "snapshot_grace = 99999999999999999999\n", "test.conf:1: snapshot_grace", "" },
 		{ "snapshot_grace = 2592001\n", "test.conf:1: snapshot_grace", "" },
 		{ "Registry = /r\n", "unknown key 'Registry'", "" },
+		{ "revoke_after = 1001\n", "test.conf:1: revoke_after", "0 to 1000" },
+		{ "revoke_after = five\n", "test.conf:1: revoke_after", "whole number" },
+		{ "revoke_after = -5\n", "test.conf:1: revoke_after", "whole number" },
+		{ "revoke_after = +5\n", "test.conf:1: revoke_after", "whole number" },
+		{ "revoke_after = 5 tries\n", "test.conf:1: revoke_after", "" },
+		{ "inactive_days = 36501\n", "test.conf:1: inactive_days", "0 to 36500" },
+		{ "inactive_days =\n", "test.conf:1: inactive_days", "" },
+		{ "protect_all = true\n", "test.conf:1: protect_all", "yes or no" },
+		{ "protect_all = YES\n", "test.conf:1: protect_all", "yes or no" },
+		{ "protect_all =\n", "test.conf:1: protect_all", "yes or no" },
+		{ "password_min_length = 0\n", "test.conf:1: password_min_length", "1 to 256" },
+		{ "password_min_length = 257\n", "test.conf:1: password_min_length", "1 to 256" },
+		{ "\naudit_file = audit.log\n", "test.conf:2: audit_file", abs_path },
+		{ "audit_file =\n", "test.conf:1: audit_file", abs_path },
+		{ "audit_file = /var/log/a\x01b\n", "test.conf:1: audit_file", "control" },
+		{ "swap_never = root,,admin\n", "test.conf:1: swap_never", "empty entry" },
+		{ "swap_never = root,\n", "test.conf:1: swap_never", "empty entry" },
+		{ "swap_never = ,root\n", "test.conf:1: swap_never", "empty entry" },
+		{ "swap_never = rOot\n", "test.conf:1: swap_never", "upper-case" },
+		{ "swap_never = root admin\n", "test.conf:1: swap_never", "not allowed" },
+		{ "swap_never = ../etc\n", "test.conf:1: swap_never", "must start" },
+		{ "swap_never = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", "test.conf:1: swap_never",
+		  "longer than 32" },
 	};
 	struct accord_config cfg;
 	struct accord_err err;
@@ -102,6 +149,14 @@ static void test_errors_name_the_line(void **state)
 			 0);
 	assert_int_equal(cfg.lock_timeout, 3600);
 	assert_int_equal(cfg.snapshot_grace, 2592000);
+	/* the limits themselves are accepted */
+	assert_int_equal(parse("revoke_after = 1000\ninactive_days = 36500\n"
+			       "password_min_length = 256\n", &cfg, &err), 0);
+	assert_int_equal(cfg.revoke_after, 1000);
+	assert_int_equal(cfg.inactive_days, 36500);
+	assert_int_equal(cfg.password_min_length, 256);
+	assert_int_equal(parse("password_min_length = 1\n", &cfg, &err), 0);
+	assert_int_equal(cfg.password_min_length, 1);
 }
 
 static void test_line_limits(void **state)
