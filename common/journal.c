@@ -7,7 +7,7 @@
 
 #include <accord/jsonfmt.h>
 
-enum { JK_USER = 1, JK_GROUP, JK_TOMB, JK_META };
+enum { JK_USER = 1, JK_GROUP, JK_TOMB, JK_META, JK_APPL, JK_SWAP };
 enum { JO_ADD = 1, JO_CHANGE, JO_DELETE };
 
 static int push(struct journal_diff *d, uint8_t kind, uint8_t op,
@@ -36,7 +36,8 @@ static bool user_differs(const struct accord_snap_user *o, const struct accord_u
 {
 	return o->uid != u->uid || o->gid != u->gid || o->flags != u->flags ||
 	       strcmp(o->gecos, u->gecos) || strcmp(o->home, u->home) ||
-	       strcmp(o->shell, u->shell) || strcmp(o->reason, u->reason);
+	       strcmp(o->shell, u->shell) || strcmp(o->reason, u->reason) ||
+	       o->revoke_date != u->revoke_date || o->resume_date != u->resume_date;
 }
 
 static bool group_differs(const struct accord_snap_group *o,
@@ -54,6 +55,65 @@ static bool group_differs(const struct accord_snap_group *o,
 		i++;
 	}
 	return i != g->nmembers;
+}
+
+static bool appl_differs(const struct accord_snap_appl *o, const struct accord_appl *a)
+{
+	struct accord_snap_ace e;
+	size_t pos = 0;
+	uint32_t i = 0;
+
+	if (o->uacc != a->uacc || o->nentries != a->nentries)
+		return true;
+	while (accord_snap_appl_entry(o, &pos, &e) == 0) {
+		if (i >= a->nentries || e.kind != a->entries[i].kind ||
+		    e.access != a->entries[i].access || strcmp(e.name, a->entries[i].name))
+			return true;
+		i++;
+	}
+	return i != a->nentries;
+}
+
+/* Applications and swap rules, the same way as users and groups. */
+static int diff_appls(const struct accord_snapshot *old, const struct accord_state *st,
+		      struct journal_diff *d)
+{
+	struct accord_snap_appl sa;
+	struct accord_snap_swap sw;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < accord_state_appl_slots(st) && r == 0; i++) {
+		const struct accord_appl *a = accord_state_appl_at(st, i);
+		uint64_t cur = a->old_off;
+
+		if (a->old_off == ACCORD_NOT_LOADED) {
+			if (a->live)
+				r = push(d, JK_APPL, JO_ADD, 0, (uint32_t)i);
+		} else if (!a->live) {
+			r = push(d, JK_APPL, JO_DELETE, a->old_off, (uint32_t)i);
+		} else if (accord_snap_appl_next(old, &cur, &sa) != 0) {
+			r = -EBADMSG;
+		} else if (appl_differs(&sa, a)) {
+			r = push(d, JK_APPL, JO_CHANGE, sa.off, (uint32_t)i);
+		}
+	}
+	for (i = 0; i < accord_state_swap_slots(st) && r == 0; i++) {
+		const struct accord_swap_rule *w = accord_state_swap_at(st, i);
+		uint64_t cur = w->old_off;
+
+		if (w->old_off == ACCORD_NOT_LOADED) {
+			if (w->live)
+				r = push(d, JK_SWAP, JO_ADD, 0, (uint32_t)i);
+		} else if (!w->live) {
+			r = push(d, JK_SWAP, JO_DELETE, w->old_off, (uint32_t)i);
+		} else if (accord_snap_swap_next(old, &cur, &sw) != 0) {
+			r = -EBADMSG;
+		} else if (sw.kind != w->kind) {
+			r = push(d, JK_SWAP, JO_CHANGE, sw.off, (uint32_t)i);
+		}
+	}
+	return r;
 }
 
 int journal_diff(const struct accord_snapshot *old, const struct accord_state *st,
@@ -99,6 +159,8 @@ int journal_diff(const struct accord_snapshot *old, const struct accord_state *s
 			r = push(d, JK_GROUP, JO_CHANGE, sg.off, (uint32_t)i);
 		}
 	}
+	if (r == 0)
+		r = diff_appls(old, st, d);
 	/* tombstones are append-only: the new ones follow the old count */
 	for (i = old->tombstone_count; i < accord_state_tomb_count(st) && r == 0; i++)
 		r = push(d, JK_TOMB, JO_ADD, 0, (uint32_t)i);
@@ -179,6 +241,25 @@ static json_object *meta_json(uint32_t ulo, uint32_t uhi, uint32_t glo, uint32_t
 	return o;
 }
 
+/* A swap rule has no name of its own: "from->to" names it. */
+static json_object *swap_change(const char *op, const char *from, const char *to,
+				json_object *before, json_object *after)
+{
+	size_t len = strlen(from) + strlen(to) + 3;
+	char *name = malloc(len);
+	json_object *o;
+
+	if (!name) {
+		json_object_put(before);
+		json_object_put(after);
+		return NULL;
+	}
+	snprintf(name, len, "%s->%s", from, to);
+	o = change(op, "swap", name, before, after);
+	free(name);
+	return o;
+}
+
 static json_object *end_json(uint64_t gen, size_t n)
 {
 	json_object *o = json_object_new_object();
@@ -231,6 +312,40 @@ int journal_write(FILE *f, uint64_t gen, int64_t now,
 			}
 			o = change(op, "group", c->op == JO_DELETE ? sg.name : g->name, before,
 				   c->op == JO_DELETE ? NULL : accord_json_group_state(st, g));
+			break;
+		}
+		case JK_APPL: {
+			const struct accord_appl *a = accord_state_appl_at(st, c->idx);
+			struct accord_snap_appl sa;
+			json_object *before = NULL;
+
+			if (c->op != JO_ADD) {
+				uint64_t cur = off;
+
+				if (accord_snap_appl_next(old, &cur, &sa))
+					return -EBADMSG;
+				before = accord_json_appl_snap(&sa);
+			}
+			o = change(op, "appl", c->op == JO_DELETE ? sa.name : a->name, before,
+				   c->op == JO_DELETE ? NULL : accord_json_appl_state(st, a));
+			break;
+		}
+		case JK_SWAP: {
+			const struct accord_swap_rule *w = accord_state_swap_at(st, c->idx);
+			struct accord_snap_swap sw;
+			json_object *before = NULL;
+
+			if (c->op != JO_ADD) {
+				uint64_t cur = off;
+
+				if (accord_snap_swap_next(old, &cur, &sw))
+					return -EBADMSG;
+				before = accord_json_swap_snap(&sw);
+			}
+			o = swap_change(op, w->from, w->to, before,
+					c->op == JO_DELETE ? NULL : accord_json_swap_state(w));
+			if (!o)
+				return -ENOMEM;
 			break;
 		}
 		case JK_TOMB: {

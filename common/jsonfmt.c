@@ -40,10 +40,19 @@ static void add_time(json_object *o, const char *k, int64_t t)
 	add_str(o, k, buf);
 }
 
+/* A date that may be unset (0): the ISO string or null. */
+static void add_date(json_object *o, const char *k, int64_t t)
+{
+	if (t)
+		add_time(o, k, t);
+	else
+		json_object_object_add(o, k, NULL);
+}
+
 static json_object *user_json(const char *name, uint32_t uid, uint32_t gid,
 			      const char *gecos, const char *home, const char *shell,
 			      uint32_t flags, const char *reason, int64_t created,
-			      int64_t changed)
+			      int64_t changed, int64_t revoke_date, int64_t resume_date)
 {
 	json_object *o = json_object_new_object();
 
@@ -62,6 +71,8 @@ static json_object *user_json(const char *name, uint32_t uid, uint32_t gid,
 			       json_object_new_boolean(!!(flags & ACCORD_F_PROTECTED)));
 	json_object_object_add(o, "shared",
 			       json_object_new_boolean(!!(flags & ACCORD_F_SHARED_ID)));
+	add_date(o, "revoke_date", revoke_date);
+	add_date(o, "resume_date", resume_date);
 	add_time(o, "created", created);
 	add_time(o, "changed", changed);
 	return o;
@@ -70,13 +81,15 @@ static json_object *user_json(const char *name, uint32_t uid, uint32_t gid,
 json_object *accord_json_user_snap(const struct accord_snap_user *u)
 {
 	return user_json(u->name, u->uid, u->gid, u->gecos, u->home, u->shell,
-			 u->flags, u->reason, u->created, u->changed);
+			 u->flags, u->reason, u->created, u->changed, u->revoke_date,
+			 u->resume_date);
 }
 
 json_object *accord_json_user_state(const struct accord_user *u)
 {
 	return user_json(u->name, u->uid, u->gid, u->gecos, u->home, u->shell,
-			 u->flags, u->reason, u->created, u->changed);
+			 u->flags, u->reason, u->created, u->changed, u->revoke_date,
+			 u->resume_date);
 }
 
 static json_object *group_json(const char *name, uint32_t gid, uint32_t flags,
@@ -115,6 +128,87 @@ json_object *accord_json_group_state(const struct accord_state *st,
 		json_object_array_add(m, json_object_new_string(
 					 accord_state_user_at(st, g->members[i])->name));
 	return group_json(g->name, g->gid, g->flags, g->created, g->changed, m);
+}
+
+const char *accord_access_name(uint32_t access)
+{
+	switch (access) {
+	case ACCORD_ACCESS_NONE:
+		return "none";
+	case ACCORD_ACCESS_READ:
+		return "read";
+	}
+	return "unknown";
+}
+
+static json_object *entry_json(uint32_t kind, const char *name, uint32_t access)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "type", kind == ACCORD_ACE_USER ? "user" : "group");
+	add_str(o, "name", name);
+	add_str(o, "access", accord_access_name(access));
+	return o;
+}
+
+static json_object *appl_json(const char *name, uint32_t uacc, json_object *entries,
+			      int64_t created, int64_t changed)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "name", name);
+	add_str(o, "uacc", accord_access_name(uacc));
+	json_object_object_add(o, "entries", entries);
+	add_time(o, "created", created);
+	add_time(o, "changed", changed);
+	return o;
+}
+
+json_object *accord_json_appl_snap(const struct accord_snap_appl *a)
+{
+	json_object *e = json_object_new_array();
+	struct accord_snap_ace ace;
+	size_t pos = 0;
+
+	/* stops at a damaged entry: the deep check reports those */
+	while (accord_snap_appl_entry(a, &pos, &ace) == 0)
+		json_object_array_add(e, entry_json(ace.kind, ace.name, ace.access));
+	return appl_json(a->name, a->uacc, e, a->created, a->changed);
+}
+
+json_object *accord_json_appl_state(const struct accord_state *st,
+				    const struct accord_appl *a)
+{
+	json_object *e = json_object_new_array();
+	uint32_t i;
+
+	(void)st;
+	for (i = 0; i < a->nentries; i++)
+		json_object_array_add(e, entry_json(a->entries[i].kind, a->entries[i].name,
+						    a->entries[i].access));
+	return appl_json(a->name, a->uacc, e, a->created, a->changed);
+}
+
+static json_object *swap_json(uint32_t kind, const char *from, const char *to,
+			      int64_t created)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "kind", kind == ACCORD_SWAP_PERMIT ? "permit" : "deny");
+	add_str(o, "from", from);
+	add_str(o, "to", to);
+	add_time(o, "created", created);
+	return o;
+}
+
+json_object *accord_json_swap_snap(const struct accord_snap_swap *w)
+{
+	return swap_json(w->kind, w->from, w->to, w->created);
+}
+
+json_object *accord_json_swap_state(const struct accord_swap_rule *w)
+{
+	return swap_json(w->kind, w->from, w->to, w->created);
 }
 
 json_object *accord_json_tomb(uint32_t kind, uint32_t id, int64_t when,

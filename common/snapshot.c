@@ -55,7 +55,7 @@ int accord_snapshot_open_mem(struct accord_snapshot *s, const void *base,
 	const unsigned char *b = base;
 	uint32_t nsec, i;
 	uint64_t table_end, hdr_sum;
-	struct accord_snap_section *want[9] = { 0 };
+	struct accord_snap_section *want[SNAP_SEC_KNOWN_LAST + 1] = { 0 };
 
 	memset(s, 0, sizeof(*s));
 	if (size < SNAP_HEADER_SIZE)
@@ -89,6 +89,8 @@ int accord_snapshot_open_mem(struct accord_snapshot *s, const void *base,
 	s->user_count = snap_get32(b + 80);
 	s->group_count = snap_get32(b + 84);
 	s->tombstone_count = snap_get32(b + 88);
+	s->appl_count = snap_get32(b + SNAP_HDR_APPL_COUNT);
+	s->swap_count = snap_get32(b + SNAP_HDR_SWAP_COUNT);
 
 	want[SNAP_SEC_USERS] = &s->users;
 	want[SNAP_SEC_USER_BY_NAME] = &s->user_by_name;
@@ -98,6 +100,10 @@ int accord_snapshot_open_mem(struct accord_snapshot *s, const void *base,
 	want[SNAP_SEC_GROUP_BY_GID] = &s->group_by_gid;
 	want[SNAP_SEC_TOMBSTONES] = &s->tombstones;
 	want[SNAP_SEC_META] = &s->meta;
+	want[SNAP_SEC_USER_DATES] = &s->user_dates;
+	want[SNAP_SEC_APPLS] = &s->appls;
+	want[SNAP_SEC_APPL_BY_NAME] = &s->appl_by_name;
+	want[SNAP_SEC_SWAPS] = &s->swaps;
 
 	for (i = 0; i < nsec; i++) {
 		const unsigned char *e = b + SNAP_HEADER_SIZE + i * SNAP_SECTION_ENTRY;
@@ -106,24 +112,36 @@ int accord_snapshot_open_mem(struct accord_snapshot *s, const void *base,
 
 		if (off < table_end || off > size || sz > size - off || (off & 7u))
 			return bad(why, "a section lies outside the file");
-		if (type >= sizeof(want) / sizeof(want[0]) || !want[type])
-			continue; /* a section this reader does not know */
+		if (type >= sizeof(want) / sizeof(want[0]) || !want[type]) {
+			s->unknown_sections++; /* a section this reader does not know */
+			continue;
+		}
 		if (want[type]->off)
 			return bad(why, "duplicate section");
 		want[type]->off = off;
 		want[type]->size = sz;
 	}
-	for (i = 1; i < sizeof(want) / sizeof(want[0]); i++)
+	for (i = 1; i <= SNAP_SEC_REQUIRED_LAST; i++)
 		if (!want[i]->off)
 			return bad(why, "a required section is missing");
 	if (s->users.size > UINT32_MAX || s->groups.size > UINT32_MAX ||
-	    s->tombstones.size > UINT32_MAX)
+	    s->tombstones.size > UINT32_MAX || s->appls.size > UINT32_MAX ||
+	    s->swaps.size > UINT32_MAX)
 		return bad(why, "record section larger than 4 GiB");
 	if (check_index(s, &s->user_by_name) || check_index(s, &s->user_by_uid) ||
 	    check_index(s, &s->group_by_name) || check_index(s, &s->group_by_gid))
 		return bad(why, "malformed hash index");
 	if (s->meta.size < SNAP_META_SIZE)
 		return bad(why, "meta section too small");
+	/* optional sections: the records and their index come together, and
+	 * an index that is there is well formed (lookups rely on both) */
+	if (!s->appls.off != !s->appl_by_name.off)
+		return bad(why, "application records without their index, or the reverse");
+	if (s->appl_by_name.off && check_index(s, &s->appl_by_name))
+		return bad(why, "malformed hash index");
+	if (s->user_dates.size % SNAP_USER_DATES_ENTRY ||
+	    s->user_dates.size / SNAP_USER_DATES_ENTRY > UINT32_MAX)
+		return bad(why, "malformed user dates section");
 	return 0;
 }
 
@@ -135,6 +153,35 @@ static int check_str(const unsigned char *p, const unsigned char *end,
 	if ((size_t)(end - p) < len + 1 || p[len] != '\0')
 		return -1;
 	return memchr(p, '\0', len) ? -1 : 0;
+}
+
+/* The revoke and resume dates of the user record at u->off: a binary
+ * search of the optional dates section (nothing to do when it is absent).
+ * A damaged section can only make the search miss, never read outside
+ * it; the deep check makes it sorted and exact. */
+static void user_dates(const struct accord_snapshot *s,
+		       struct accord_snap_user *u)
+{
+	const unsigned char *p = sec_ptr(s, &s->user_dates);
+	size_t lo = 0, hi = (size_t)(s->user_dates.size / SNAP_USER_DATES_ENTRY);
+
+	u->revoke_date = 0;
+	u->resume_date = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const unsigned char *e = p + mid * SNAP_USER_DATES_ENTRY;
+		uint32_t off = snap_get32(e);
+
+		if (off == u->off) {
+			u->revoke_date = (int64_t)snap_get64(e + 8);
+			u->resume_date = (int64_t)snap_get64(e + 16);
+			return;
+		}
+		if (off < u->off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 }
 
 int accord_snap_user_at(const struct accord_snapshot *s, uint64_t off,
@@ -182,6 +229,7 @@ int accord_snap_user_at(const struct accord_snapshot *s, uint64_t off,
 	u->reclen = (uint32_t)snap_align8((uint64_t)(q - p));
 	if (u->reclen > s->users.size - off)
 		u->reclen = (uint32_t)(s->users.size - off);
+	user_dates(s, u);
 	return 0;
 }
 
@@ -255,6 +303,106 @@ static int tomb_at(const struct accord_snapshot *s, uint64_t off,
 	t->reclen = (uint32_t)snap_align8((uint64_t)(q - p));
 	if (t->reclen > s->tombstones.size - off)
 		t->reclen = (uint32_t)(s->tombstones.size - off);
+	return 0;
+}
+
+static int appl_at(const struct accord_snapshot *s, uint64_t off,
+		   struct accord_snap_appl *a)
+{
+	const unsigned char *sec = sec_ptr(s, &s->appls);
+	const unsigned char *end = sec + s->appls.size, *p, *q;
+	size_t padded;
+
+	if ((off & 7u) || off >= s->appls.size ||
+	    s->appls.size - off < SNAP_APPL_FIXED)
+		return -EBADMSG;
+	p = sec + off;
+	a->nentries = snap_get32(p);
+	a->entries_len = snap_get32(p + 4);
+	a->uacc = p[8];
+	a->name_len = snap_get16(p + 10);
+	a->created = (int64_t)snap_get64(p + 16);
+	a->changed = (int64_t)snap_get64(p + 24);
+	if (a->uacc > ACCORD_ACCESS_READ || (a->entries_len & 7u) ||
+	    a->nentries > SNAP_MAX_APPL_ENTRIES)
+		return -EBADMSG;
+	/* every entry takes at least 16 bytes (8 fixed, a name and its NUL,
+	 * padded), so the count must fit; the walk is bounded anyway */
+	if ((uint64_t)a->nentries * 16 > a->entries_len)
+		return -EBADMSG;
+	q = p + SNAP_APPL_FIXED;
+	if (a->name_len == 0 || check_str(q, end, a->name_len))
+		return -EBADMSG;
+	a->name = (const char *)q;
+	padded = (size_t)snap_align8(a->name_len + 1);
+	if ((size_t)(end - q) < padded)
+		return -EBADMSG;
+	q += padded;
+	if ((size_t)(end - q) < a->entries_len)
+		return -EBADMSG;
+	a->entries = q;
+	q += a->entries_len;
+	a->off = (uint32_t)off;
+	a->reclen = (uint32_t)(q - p);
+	return 0;
+}
+
+int accord_snap_appl_entry(const struct accord_snap_appl *a, size_t *pos,
+			   struct accord_snap_ace *out)
+{
+	const unsigned char *p;
+	size_t left, need;
+
+	if (*pos >= a->entries_len)
+		return -ENOENT;
+	left = a->entries_len - *pos;
+	if (left < SNAP_ACE_FIXED)
+		return -EBADMSG;
+	p = a->entries + *pos;
+	out->kind = p[0];
+	out->access = p[1];
+	out->name_len = snap_get16(p + 2);
+	out->id = snap_get32(p + 4);
+	if ((out->kind != ACCORD_ACE_USER && out->kind != ACCORD_ACE_GROUP) ||
+	    out->access > ACCORD_ACCESS_READ || out->name_len == 0)
+		return -EBADMSG;
+	need = (size_t)snap_align8(SNAP_ACE_FIXED + out->name_len + 1);
+	if (need > left || check_str(p + SNAP_ACE_FIXED, p + left, out->name_len))
+		return -EBADMSG;
+	out->name = (const char *)(p + SNAP_ACE_FIXED);
+	*pos += need;
+	return 0;
+}
+
+static int swap_at(const struct accord_snapshot *s, uint64_t off,
+		   struct accord_snap_swap *w)
+{
+	const unsigned char *sec = sec_ptr(s, &s->swaps);
+	const unsigned char *end = sec + s->swaps.size, *p, *q;
+
+	if ((off & 7u) || off >= s->swaps.size ||
+	    s->swaps.size - off < SNAP_SWAP_FIXED)
+		return -EBADMSG;
+	p = sec + off;
+	w->kind = p[0];
+	w->from_len = snap_get16(p + 2);
+	w->to_len = snap_get16(p + 4);
+	w->created = (int64_t)snap_get64(p + 8);
+	if (w->kind != ACCORD_SWAP_PERMIT && w->kind != ACCORD_SWAP_DENY)
+		return -EBADMSG;
+	q = p + SNAP_SWAP_FIXED;
+	if (w->from_len == 0 || check_str(q, end, w->from_len))
+		return -EBADMSG;
+	w->from = (const char *)q;
+	q += w->from_len + 1;
+	if (w->to_len == 0 || check_str(q, end, w->to_len))
+		return -EBADMSG;
+	w->to = (const char *)q;
+	q += w->to_len + 1;
+	w->off = (uint32_t)off;
+	w->reclen = (uint32_t)snap_align8((uint64_t)(q - p));
+	if (w->reclen > s->swaps.size - off)
+		w->reclen = (uint32_t)(s->swaps.size - off);
 	return 0;
 }
 
@@ -406,6 +554,70 @@ int accord_snap_tomb_next(const struct accord_snapshot *s, uint64_t *cursor,
 	return r;
 }
 
+int accord_snap_appl_by_name(const struct accord_snapshot *s, const char *name,
+			     struct accord_snap_appl *out)
+{
+	size_t len = strlen(name);
+	struct probe pr;
+	uint64_t off;
+
+	if (!s->appl_by_name.off)
+		return -ENOENT; /* no applications defined */
+	probe_start(s, &s->appl_by_name, accord_hash64(name, len, s->seed), &pr);
+	while (probe_next(&pr, &off)) {
+		if (appl_at(s, off, out))
+			return -EBADMSG;
+		if (out->name_len == len && memcmp(out->name, name, len) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+int accord_snap_appl_next(const struct accord_snapshot *s, uint64_t *cursor,
+			  struct accord_snap_appl *out)
+{
+	int r;
+
+	if (*cursor >= s->appls.size)
+		return -ENOENT;
+	r = appl_at(s, *cursor, out);
+	if (r == 0)
+		*cursor += out->reclen;
+	return r;
+}
+
+int accord_snap_swap_next(const struct accord_snapshot *s, uint64_t *cursor,
+			  struct accord_snap_swap *out)
+{
+	int r;
+
+	if (*cursor >= s->swaps.size)
+		return -ENOENT;
+	r = swap_at(s, *cursor, out);
+	if (r == 0)
+		*cursor += out->reclen;
+	return r;
+}
+
+bool accord_snap_user_in_gid(const struct accord_snap_user *u, uint32_t gid)
+{
+	uint32_t lo = 0, hi = u->ngroups;
+
+	if (u->gid == gid)
+		return true;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2, v = accord_snap_user_gid(u, mid);
+
+		if (v == gid)
+			return true;
+		if (v < gid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 int accord_snap_meta(const struct accord_snapshot *s,
 		     struct accord_snap_meta *m)
 {
@@ -496,7 +708,8 @@ static int verify_index(const struct accord_snapshot *s,
 			const struct accord_snap_section *idx,
 			const struct accord_snap_section *recs,
 			const uint64_t *starts, uint32_t want_count,
-			int kind /* 0 user name, 1 uid, 2 group name, 3 gid */)
+			int kind /* 0 user name, 1 uid, 2 group name, 3 gid,
+				    4 application name */)
 {
 	const unsigned char *p = sec_ptr(s, idx);
 	uint32_t nslots = snap_get32(p), count = 0, i;
@@ -513,6 +726,7 @@ static int verify_index(const struct accord_snapshot *s,
 		uint64_t off, h;
 		struct accord_snap_user u;
 		struct accord_snap_group g;
+		struct accord_snap_appl a;
 
 		if (!ref)
 			continue;
@@ -527,11 +741,15 @@ static int verify_index(const struct accord_snapshot *s,
 				goto out;
 			h = kind == 0 ? accord_hash64(u.name, u.name_len, s->seed)
 				      : accord_hash_id(u.uid, s->seed);
-		} else {
+		} else if (kind <= 3) {
 			if (group_at(s, off, &g))
 				goto out;
 			h = kind == 2 ? accord_hash64(g.name, g.name_len, s->seed)
 				      : accord_hash_id(g.gid, s->seed);
+		} else {
+			if (appl_at(s, off, &a))
+				goto out;
+			h = accord_hash64(a.name, a.name_len, s->seed);
 		}
 		if (snap_get32(slot) != (uint32_t)(h >> 32))
 			goto out;
@@ -568,6 +786,146 @@ int accord_snapshot_verify_checksum(const struct accord_snapshot *s,
 			*why = "body checksum mismatch (the file is damaged)";
 		return -EBADMSG;
 	}
+	return 0;
+}
+
+static bool bit_set(const uint64_t *bits, uint64_t off)
+{
+	return bits[off / 8 / 64] & (1ull << ((off / 8) % 64));
+}
+
+/* The dates section: sorted and unique by user record offset, each at a
+ * real record (ustarts), well formed, and only for users with a date. */
+static int verify_user_dates(const struct accord_snapshot *s,
+			     const uint64_t *ustarts, accord_snap_why *why)
+{
+	const unsigned char *p = sec_ptr(s, &s->user_dates);
+	uint64_t i, n = s->user_dates.size / SNAP_USER_DATES_ENTRY;
+	uint32_t prev = 0;
+
+	for (i = 0; i < n; i++) {
+		const unsigned char *e = p + i * SNAP_USER_DATES_ENTRY;
+		uint32_t off = snap_get32(e);
+		int64_t revoke = (int64_t)snap_get64(e + 8);
+		int64_t resume = (int64_t)snap_get64(e + 16);
+
+		if (off >= s->users.size || (off & 7u) || !bit_set(ustarts, off))
+			return bad(why, "a user date belongs to no user record");
+		if (i && off <= prev)
+			return bad(why, "the user dates are not sorted or have duplicates");
+		if (snap_get32(e + 4) || revoke < 0 || resume < 0 ||
+		    (revoke == 0 && resume == 0))
+			return bad(why, "a user date entry is malformed");
+		prev = off;
+	}
+	return 0;
+}
+
+static int ace_cmp(const struct accord_snap_ace *a, const struct accord_snap_ace *b)
+{
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* One application's access list: exact count, sorted and unique, every
+ * entry naming a user or group that exists with the ID it records. */
+static int verify_appl_entries(const struct accord_snapshot *s,
+			       const struct accord_snap_appl *a,
+			       accord_snap_why *why)
+{
+	struct accord_snap_ace e, prev = { 0 };
+	struct accord_snap_user u;
+	struct accord_snap_group g;
+	size_t pos = 0;
+	uint32_t count = 0;
+	int rr;
+
+	while ((rr = accord_snap_appl_entry(a, &pos, &e)) == 0) {
+		if (count && ace_cmp(&prev, &e) >= 0)
+			return bad(why, "an application's access list is not sorted or has duplicates");
+		if (e.kind == ACCORD_ACE_USER) {
+			if (accord_snap_user_by_name(s, e.name, &u) || u.uid != e.id)
+				return bad(why, "an application's access list names a user that does not exist");
+		} else if (accord_snap_group_by_name(s, e.name, &g) || g.gid != e.id) {
+			return bad(why, "an application's access list names a group that does not exist");
+		}
+		prev = e;
+		count++;
+	}
+	if (rr != -ENOENT)
+		return bad(why, "damaged application access list");
+	if (count != a->nentries)
+		return bad(why, "an application's entry count does not match its access list");
+	return 0;
+}
+
+static int verify_appls(const struct accord_snapshot *s, accord_snap_why *why)
+{
+	struct accord_snap_appl a, a2;
+	uint64_t cur, *astarts;
+	uint32_t n;
+	int rr, r = -EBADMSG;
+
+	if (!s->appls.off)
+		return s->appl_count ? bad(why, "application count does not match the header") : 0;
+	astarts = calloc(s->appls.size / 512 + 1, sizeof(uint64_t));
+	if (!astarts) {
+		if (why)
+			*why = "out of memory";
+		return -ENOMEM;
+	}
+	for (cur = 0, n = 0; (rr = accord_snap_appl_next(s, &cur, &a)) == 0; n++) {
+		astarts[a.off / 512] |= 1ull << ((a.off / 8) % 64);
+		if (verify_appl_entries(s, &a, why))
+			goto out;
+	}
+	if (rr != -ENOENT || n != s->appl_count) {
+		bad(why, rr != -ENOENT ? "damaged application record"
+				       : "application count does not match the header");
+		goto out;
+	}
+	if (verify_index(s, &s->appl_by_name, &s->appls, astarts, s->appl_count, 4)) {
+		bad(why, "a hash index does not match the records");
+		goto out;
+	}
+	for (cur = 0; accord_snap_appl_next(s, &cur, &a) == 0;)
+		if (accord_snap_appl_by_name(s, a.name, &a2) || a2.off != a.off) {
+			bad(why, "an application is not reachable by name (duplicate name?)");
+			goto out;
+		}
+	r = 0;
+out:
+	free(astarts);
+	return r;
+}
+
+static int swap_cmp(const struct accord_snap_swap *a, const struct accord_snap_swap *b)
+{
+	int c = strcmp(a->to, b->to);
+
+	return c ? c : strcmp(a->from, b->from);
+}
+
+static int verify_swaps(const struct accord_snapshot *s, accord_snap_why *why)
+{
+	struct accord_snap_swap w, prev = { 0 };
+	struct accord_snap_group g;
+	uint64_t cur;
+	uint32_t n;
+	int rr;
+
+	for (cur = 0, n = 0; (rr = accord_snap_swap_next(s, &cur, &w)) == 0; n++) {
+		if (accord_snap_group_by_name(s, w.from, &g))
+			return bad(why, "a swap rule names a group that does not exist");
+		if (n && swap_cmp(&prev, &w) >= 0)
+			return bad(why, "the swap rules are not sorted or have duplicates");
+		prev = w;
+	}
+	if (rr != -ENOENT)
+		return bad(why, "damaged swap rule record");
+	if (n != s->swap_count)
+		return bad(why, "swap rule count does not match the header");
 	return 0;
 }
 
@@ -682,6 +1040,15 @@ int accord_snapshot_verify(const struct accord_snapshot *s,
 	if (m.uid_lo > m.uid_hi || m.gid_lo > m.gid_hi) {
 		if (why)
 			*why = "meta section holds an empty ID range";
+		goto out;
+	}
+	rr = verify_user_dates(s, ustarts, why);
+	if (rr == 0)
+		rr = verify_appls(s, why);
+	if (rr == 0)
+		rr = verify_swaps(s, why);
+	if (rr < 0) {
+		r = rr;
 		goto out;
 	}
 	r = 0;

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Builds a snapshot file image from a state: records, four hash indexes
- * (load <= 1/2), tombstones, meta, header and checksums.  The layout is
+ * (load <= 1/2), tombstones, meta, header and checksums; and, only when
+ * there is something to put in them, the user dates, the applications
+ * with their name index, and the swap rules.  Access-list entries carry
+ * the UID or GID their name has at build time.  The layout is
  * described in include/accord/snapshot.h and common/snapshot_format.h.
  */
 #include <accord/state.h>
@@ -65,6 +68,108 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static uint64_t appl_reclen(const struct accord_appl *a)
+{
+	uint64_t n = snap_align8(SNAP_APPL_FIXED + strlen(a->name) + 1);
+	uint32_t k;
+
+	for (k = 0; k < a->nentries; k++)
+		n += snap_align8(SNAP_ACE_FIXED + strlen(a->entries[k].name) + 1);
+	return n;
+}
+
+static uint64_t swap_reclen(const struct accord_swap_rule *w)
+{
+	return snap_align8(SNAP_SWAP_FIXED + strlen(w->from) + strlen(w->to) + 2);
+}
+
+/* Swap rules are stored sorted by (to, from): the order a reader that
+ * looks for the rules reaching one profile would want. */
+static int cmp_swap(const void *a, const void *b, void *ctx)
+{
+	const struct accord_state *st = ctx;
+	const struct accord_swap_rule *x = accord_state_swap_at(st, *(const uint32_t *)a);
+	const struct accord_swap_rule *y = accord_state_swap_at(st, *(const uint32_t *)b);
+	int c = strcmp(x->to, y->to);
+
+	return c ? c : strcmp(x->from, y->from);
+}
+
+/* Writes the application records and fills their name index. */
+static int put_appls(const struct accord_state *st, unsigned char *sec,
+		     unsigned char *idx, uint64_t seed, struct accord_err *err)
+{
+	unsigned char *p = sec;
+	size_t i;
+
+	for (i = 0; i < accord_state_appl_slots(st); i++) {
+		const struct accord_appl *a = accord_state_appl_at(st, i);
+		size_t nlen;
+		unsigned char *q, *estart;
+		uint32_t k;
+
+		if (!a->live)
+			continue;
+		nlen = strlen(a->name);
+		snap_put32(p, a->nentries);
+		p[8] = (unsigned char)a->uacc;
+		snap_put16(p + 10, (uint16_t)nlen);
+		snap_put64(p + 16, (uint64_t)a->created);
+		snap_put64(p + 24, (uint64_t)a->changed);
+		put_str(p + SNAP_APPL_FIXED, a->name, nlen);
+		q = estart = p + snap_align8(SNAP_APPL_FIXED + nlen + 1);
+		for (k = 0; k < a->nentries; k++) {
+			const struct accord_ace *e = &a->entries[k];
+			size_t elen = strlen(e->name);
+			uint32_t id;
+
+			/* names become IDs now: the reader needs no other lookup */
+			if (e->kind == ACCORD_ACE_USER && accord_state_user(st, e->name)) {
+				id = accord_state_user(st, e->name)->uid;
+			} else if (e->kind == ACCORD_ACE_GROUP && accord_state_group(st, e->name)) {
+				id = accord_state_group(st, e->name)->gid;
+			} else {
+				return accord_err_set(err, -EINVAL,
+						      "application '%s' lists %s '%s', which does not "
+						      "exist (internal error)", a->name,
+						      e->kind == ACCORD_ACE_USER ? "user" : "group",
+						      e->name);
+			}
+			q[0] = (unsigned char)e->kind;
+			q[1] = (unsigned char)e->access;
+			snap_put16(q + 2, (uint16_t)elen);
+			snap_put32(q + 4, id);
+			put_str(q + SNAP_ACE_FIXED, e->name, elen);
+			q += snap_align8(SNAP_ACE_FIXED + elen + 1);
+		}
+		snap_put32(p + 4, (uint32_t)(q - estart));
+		index_put(idx, accord_hash64(a->name, nlen, seed), (uint32_t)(p - sec) + 1);
+		p = q;
+	}
+	return 0;
+}
+
+static void put_swaps(const struct accord_state *st, unsigned char *sec,
+		      const uint32_t *order, size_t n)
+{
+	unsigned char *p = sec;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct accord_swap_rule *w = accord_state_swap_at(st, order[i]);
+		size_t flen = strlen(w->from), tlen = strlen(w->to);
+		unsigned char *q;
+
+		p[0] = (unsigned char)w->kind;
+		snap_put16(p + 2, (uint16_t)flen);
+		snap_put16(p + 4, (uint16_t)tlen);
+		snap_put64(p + 8, (uint64_t)w->created);
+		q = put_str(p + SNAP_SWAP_FIXED, w->from, flen);
+		q = put_str(q, w->to, tlen);
+		p += snap_align8((uint64_t)(q - p));
+	}
+}
+
 static uint64_t random_seed(void)
 {
 	uint64_t seed;
@@ -81,11 +186,16 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 {
 	size_t nslots_u = accord_state_user_slots(st), nslots_g = accord_state_group_slots(st);
 	size_t nt = accord_state_tomb_count(st), nu = 0, ng = 0, i, k;
+	size_t nslots_a = accord_state_appl_slots(st), nslots_w = accord_state_swap_slots(st);
+	size_t na = 0, nw = 0, ndated = 0;
 	uint32_t *gcount = NULL, *gstart = NULL, *glist = NULL, *fill = NULL;
+	uint32_t *sorder = NULL;
 	uint64_t users_size = 0, groups_size = 0, tombs_size = 0, total, off;
+	uint64_t appls_size = 0, swaps_size = 0;
 	uint64_t seed = random_seed();
-	struct sec sec[8];
-	unsigned char *buf = NULL, *p;
+	struct sec sec[SNAP_SEC_KNOWN_LAST];
+	int at_dates = -1, at_appls = -1, at_aidx = -1, at_swaps = -1;
+	unsigned char *buf = NULL, *p, *dates = NULL;
 	struct accord_range ur, gr;
 	uint32_t next_uid, next_gid;
 	size_t nmemb_total = 0, nsec = 8;
@@ -137,6 +247,8 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 		gcount[i] = w;
 		nu++;
 		users_size += user_reclen(u, w);
+		if (u->revoke_date || u->resume_date)
+			ndated++;
 	}
 	for (i = 0; i < nslots_g; i++) {
 		const struct accord_group *g = accord_state_group_at(st, i);
@@ -154,13 +266,45 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 
 		tombs_size += snap_align8(SNAP_TOMB_FIXED + strlen(t->name) + strlen(t->by) + 2);
 	}
+	for (i = 0; i < nslots_a; i++) {
+		const struct accord_appl *a = accord_state_appl_at(st, i);
+
+		if (!a->live)
+			continue;
+		na++;
+		appls_size += appl_reclen(a);
+	}
+	sorder = malloc((nslots_w + 1) * sizeof(*sorder));
+	if (!sorder)
+		goto nomem;
+	for (i = 0; i < nslots_w; i++) {
+		const struct accord_swap_rule *w = accord_state_swap_at(st, i);
+
+		if (!w->live)
+			continue;
+		sorder[nw++] = (uint32_t)i;
+		swaps_size += swap_reclen(w);
+	}
+	if (nw > 1)
+		qsort_r(sorder, nw, sizeof(*sorder), cmp_swap, (void *)(uintptr_t)st);
 	if (users_size >= UINT32_MAX || groups_size >= UINT32_MAX || tombs_size >= UINT32_MAX ||
-	    nu > UINT32_MAX / 4 || ng > UINT32_MAX / 4) {
+	    appls_size >= UINT32_MAX || swaps_size >= UINT32_MAX ||
+	    nu > UINT32_MAX / 4 || ng > UINT32_MAX / 4 || na > UINT32_MAX / 4) {
 		r = accord_err_set(err, -E2BIG, "the registry is too large for one snapshot "
 				   "(a record section would exceed 4 GiB)");
 		goto out;
 	}
 
+	/* the optional sections follow the required ones, and exist only
+	 * when they hold something */
+	if (ndated)
+		at_dates = (int)nsec++;
+	if (na) {
+		at_appls = (int)nsec++;
+		at_aidx = (int)nsec++;
+	}
+	if (nw)
+		at_swaps = (int)nsec++;
 	off = snap_align8(SNAP_HEADER_SIZE + nsec * SNAP_SECTION_ENTRY);
 	sec[0] = (struct sec){ SNAP_SEC_META, off, SNAP_META_SIZE };
 	sec[1] = (struct sec){ SNAP_SEC_USERS, 0, users_size };
@@ -172,6 +316,17 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 	sec[6] = (struct sec){ SNAP_SEC_GROUP_BY_NAME, 0,
 			       SNAP_INDEX_HEADER + (uint64_t)index_slots(ng) * SNAP_INDEX_SLOT };
 	sec[7] = (struct sec){ SNAP_SEC_GROUP_BY_GID, 0, sec[6].size };
+	if (at_dates >= 0)
+		sec[at_dates] = (struct sec){ SNAP_SEC_USER_DATES, 0,
+					      (uint64_t)ndated * SNAP_USER_DATES_ENTRY };
+	if (at_appls >= 0) {
+		sec[at_appls] = (struct sec){ SNAP_SEC_APPLS, 0, appls_size };
+		sec[at_aidx] = (struct sec){ SNAP_SEC_APPL_BY_NAME, 0,
+					     SNAP_INDEX_HEADER +
+					     (uint64_t)index_slots(na) * SNAP_INDEX_SLOT };
+	}
+	if (at_swaps >= 0)
+		sec[at_swaps] = (struct sec){ SNAP_SEC_SWAPS, 0, swaps_size };
 	for (i = 1; i < nsec; i++)
 		sec[i].off = snap_align8(sec[i - 1].off + sec[i - 1].size);
 	total = sec[nsec - 1].off + sec[nsec - 1].size;
@@ -194,6 +349,11 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 	for (i = 4; i < 8; i++)
 		snap_put32(buf + sec[i].off,
 			   (uint32_t)((sec[i].size - SNAP_INDEX_HEADER) / SNAP_INDEX_SLOT));
+	if (at_aidx >= 0)
+		snap_put32(buf + sec[at_aidx].off,
+			   (uint32_t)((sec[at_aidx].size - SNAP_INDEX_HEADER) / SNAP_INDEX_SLOT));
+	if (at_dates >= 0)
+		dates = buf + sec[at_dates].off;
 
 	/* users */
 	p = buf + sec[1].off;
@@ -229,6 +389,13 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 		ref = (uint32_t)(p - (buf + sec[1].off)) + 1;
 		index_put(buf + sec[4].off, accord_hash64(u->name, lens[0], seed), ref);
 		index_put(buf + sec[5].off, accord_hash_id(u->uid, seed), ref);
+		/* records are written in offset order: the dates come out sorted */
+		if (u->revoke_date || u->resume_date) {
+			snap_put32(dates, ref - 1);
+			snap_put64(dates + 8, (uint64_t)u->revoke_date);
+			snap_put64(dates + 16, (uint64_t)u->resume_date);
+			dates += SNAP_USER_DATES_ENTRY;
+		}
 		p += user_reclen(u, gcount[i]);
 	}
 
@@ -280,6 +447,14 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 		p += snap_align8((uint64_t)(q - p));
 	}
 
+	if (at_appls >= 0) {
+		r = put_appls(st, buf + sec[at_appls].off, buf + sec[at_aidx].off, seed, err);
+		if (r < 0)
+			goto out;
+	}
+	if (at_swaps >= 0)
+		put_swaps(st, buf + sec[at_swaps].off, sorder, nw);
+
 	/* header and section table */
 	memcpy(buf, SNAP_MAGIC, 8);
 	snap_put32(buf + 8, ACCORD_SNAPSHOT_VERSION);
@@ -294,6 +469,8 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 	snap_put32(buf + 80, (uint32_t)nu);
 	snap_put32(buf + 84, (uint32_t)ng);
 	snap_put32(buf + 88, (uint32_t)nt);
+	snap_put32(buf + SNAP_HDR_APPL_COUNT, (uint32_t)na);
+	snap_put32(buf + SNAP_HDR_SWAP_COUNT, (uint32_t)nw);
 	for (i = 0; i < nsec; i++) {
 		unsigned char *e = buf + SNAP_HEADER_SIZE + i * SNAP_SECTION_ENTRY;
 
@@ -319,5 +496,6 @@ out:
 	free(gstart);
 	free(glist);
 	free(fill);
+	free(sorder);
 	return r;
 }

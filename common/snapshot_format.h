@@ -3,7 +3,9 @@
  * Private layout constants of the snapshot file, shared by the reader
  * (common/snapshot.c, also in the NSS module) and the writer
  * (common/snapshot_build.c).  The public description is in
- * include/accord/snapshot.h; a change here is a format version bump.
+ * include/accord/snapshot.h; a change here is a format version bump,
+ * except for new optional sections, which older readers skip (and older
+ * writers refuse to rewrite: accord_state_from_snapshot()).
  */
 #ifndef ACCORD_SNAPSHOT_FORMAT_H
 #define ACCORD_SNAPSHOT_FORMAT_H
@@ -27,7 +29,21 @@ enum snap_section_type {
 	SNAP_SEC_GROUP_BY_GID = 6,
 	SNAP_SEC_TOMBSTONES = 7,
 	SNAP_SEC_META = 8,
+	/* optional: absent when empty, so that snapshots without them stay
+	 * byte-for-byte what the first readers expect */
+	SNAP_SEC_USER_DATES = 9,
+	SNAP_SEC_APPLS = 10,
+	SNAP_SEC_APPL_BY_NAME = 11,
+	SNAP_SEC_SWAPS = 12,
 };
+#define SNAP_SEC_REQUIRED_LAST SNAP_SEC_META
+#define SNAP_SEC_KNOWN_LAST SNAP_SEC_SWAPS
+
+/* Header words beyond the three record counts (once reserved, zero in
+ * snapshots without applications or swap rules; the header checksum
+ * covers them). */
+#define SNAP_HDR_APPL_COUNT 92u
+#define SNAP_HDR_SWAP_COUNT 96u
 
 /*
  * Hash index: { u32 nslots (power of two), u32 count, u64 reserved } then
@@ -61,6 +77,32 @@ enum snap_section_type {
 /* Meta section: u32 uid_lo uid_hi gid_lo gid_hi next_uid next_gid, 0 pad
  * to 32 bytes. */
 #define SNAP_META_SIZE 32u
+
+/* User dates (optional): entries sorted by user_off, unique, one per user
+ * that has a revoke or resume date, each
+ *  0 u32 user_off (record offset in the users section)  4 u32 0
+ *  8 i64 revoke_date  16 i64 resume_date   (>= 0; 0 = none, not both 0)
+ * The user record itself is unchanged: readers that do not know the
+ * section see the same profiles. */
+#define SNAP_USER_DATES_ENTRY 24u
+
+/* Application record (8-aligned):
+ *  0 u32 nentries  4 u32 entries_len (a multiple of 8)
+ *  8 u8 uacc  9 u8 0  10 u16 name_len  12 u32 0
+ * 16 i64 created  24 i64 changed
+ * 32 name\0, pad 8, then entries_len bytes of access-list entries,
+ * sorted by (kind, name), unique, each (8-aligned):
+ *  0 u8 kind  1 u8 access  2 u16 name_len  4 u32 id (UID or GID at build
+ *  time)  8 name\0, pad 8
+ * Indexed by name (SNAP_SEC_APPL_BY_NAME, the hash index format above). */
+#define SNAP_APPL_FIXED 32u
+#define SNAP_ACE_FIXED 8u
+#define SNAP_MAX_APPL_ENTRIES 65536u
+
+/* Swap rule record (8-aligned), sorted by (to, from), unique:
+ *  0 u8 kind  1 u8 0  2 u16 from_len  4 u16 to_len  6 u16 0
+ *  8 i64 created  16 from\0 to\0, pad 8 */
+#define SNAP_SWAP_FIXED 16u
 
 static inline uint16_t snap_get16(const unsigned char *p)
 {

@@ -13,24 +13,7 @@
 
 #include "idmap.h"
 #include "snapshot_format.h"
-
-struct accord_state {
-	struct accord_range uids, gids;
-	uint32_t next_uid, next_gid;
-	struct accord_user *users;
-	size_t nusers, cap_users, live_users;
-	struct accord_group *groups;
-	size_t ngroups, cap_groups, live_groups;
-	struct accord_tombstone *tombs;
-	size_t ntombs, cap_tombs;
-	struct strmap user_by_name, group_by_name;
-	struct idmap uid_count;  /* uid -> live users holding it */
-	struct idmap gid_first;  /* gid -> index of the first live group */
-	struct idmap gid_count;  /* gid -> live groups holding it */
-	struct idmap tomb_uid, tomb_gid; /* id -> tombstones holding it */
-	int64_t now;
-	char *actor;
-};
+#include "state_priv.h"
 
 static const char *user_key(const void *ctx, uint32_t v)
 {
@@ -57,7 +40,7 @@ static struct accord_state *state_alloc(size_t nusers, size_t ngroups,
 	    strmap_init(&st->group_by_name, group_key, st, ngroups) ||
 	    idmap_init(&st->uid_count, nusers) || idmap_init(&st->gid_first, ngroups) ||
 	    idmap_init(&st->gid_count, ngroups) || idmap_init(&st->tomb_uid, ntombs) ||
-	    idmap_init(&st->tomb_gid, ntombs)) {
+	    idmap_init(&st->tomb_gid, ntombs) || state_appls_init(st)) {
 		accord_state_free(st);
 		return NULL;
 	}
@@ -116,6 +99,7 @@ void accord_state_free(struct accord_state *st)
 		free(st->tombs[i].name);
 		free(st->tombs[i].by);
 	}
+	state_appls_free(st);
 	free(st->users);
 	free(st->groups);
 	free(st->tombs);
@@ -160,6 +144,11 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 	*arr = p;
 	*cap = ncap;
 	return 0;
+}
+
+int state_grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	return grow(arr, cap, need, elem);
 }
 
 static int reserve_users(struct accord_state *st, size_t n)
@@ -251,7 +240,7 @@ static int push_tomb(struct accord_state *st, uint32_t kind, uint32_t id,
 
 /* ---- loading from a snapshot ---------------------------------------- */
 
-static char *dup_n(const char *s, size_t n)
+char *state_dup_n(const char *s, size_t n)
 {
 	char *p = malloc(n + 1);
 
@@ -260,6 +249,31 @@ static char *dup_n(const char *s, size_t n)
 		p[n] = '\0';
 	}
 	return p;
+}
+
+/*
+ * The dates section, against what the user records found in it: sorted
+ * and unique by record offset, every entry with a date, and as many
+ * entries as users that got a date (so each entry belongs to one user).
+ * What the deep check refuses; the dates themselves were checked by the
+ * caller.
+ */
+static int check_user_dates(const struct accord_snapshot *snap, size_t ndated)
+{
+	const unsigned char *p = snap->base + snap->user_dates.off;
+	uint64_t i, n = snap->user_dates.size / SNAP_USER_DATES_ENTRY;
+
+	if (n != ndated)
+		return -EBADMSG;
+	for (i = 0; i < n; i++) {
+		const unsigned char *e = p + i * SNAP_USER_DATES_ENTRY;
+		uint32_t prev = i ? snap_get32(e - SNAP_USER_DATES_ENTRY) : 0;
+
+		if (snap_get32(e + 4) || (i && snap_get32(e) <= prev) ||
+		    (snap_get64(e + 8) == 0 && snap_get64(e + 16) == 0))
+			return -EBADMSG;
+	}
+	return 0;
 }
 
 int accord_state_from_snapshot(const struct accord_snapshot *snap,
@@ -272,9 +286,15 @@ int accord_state_from_snapshot(const struct accord_snapshot *snap,
 	struct accord_snap_group sg;
 	struct accord_snap_tomb stb;
 	uint64_t cur;
-	size_t i;
+	size_t i, ndated = 0;
 	int r;
 
+	/* An older writer must not rewrite what a newer one wrote: it would
+	 * drop the sections it cannot see. */
+	if (snap->unknown_sections)
+		return accord_err_set(err, -EPROTONOSUPPORT,
+				      "the snapshot has sections this accordctl does not know "
+				      "(written by a newer version); refusing to rewrite it");
 	/* A writer checks only the checksum before loading (txn_begin), so
 	 * this loader refuses what the deep verify would, lest damage reach
 	 * the next generation; and it sizes nothing by counts the sections
@@ -306,13 +326,17 @@ int accord_state_from_snapshot(const struct accord_snapshot *snap,
 		struct accord_user u = {
 			.uid = su.uid, .gid = su.gid, .flags = su.flags,
 			.created = su.created, .changed = su.changed, .live = true,
-			.old_off = su.off,
+			.old_off = su.off, .revoke_date = su.revoke_date,
+			.resume_date = su.resume_date,
 		};
 		char *b;
 
 		if ((su.flags & ~ACCORD_USER_FLAGS_KNOWN) ||
-		    accord_user_status(su.flags) > ACCORD_STATUS_REVOKED)
+		    accord_user_status(su.flags) > ACCORD_STATUS_REVOKED ||
+		    su.revoke_date < 0 || su.resume_date < 0)
 			goto damaged;
+		if (su.revoke_date || su.resume_date)
+			ndated++;
 		/* what the operations would refuse must not be carried into the
 		 * next generation either (a ':' would corrupt passwd lines) */
 		if (accord_check_name("user name", su.name, NULL) < 0 ||
@@ -357,7 +381,7 @@ int accord_state_from_snapshot(const struct accord_snapshot *snap,
 			goto damaged;
 		if ((r = reserve_groups(st, 1)) < 0)
 			goto nomem;
-		g.name = dup_n(sg.name, sg.name_len);
+		g.name = state_dup_n(sg.name, sg.name_len);
 		g.members = malloc(((size_t)sg.nmembers + 1) * sizeof(*g.members));
 		g.cap = sg.nmembers + 1;
 		if (!g.name || !g.members) {
@@ -392,8 +416,8 @@ int accord_state_from_snapshot(const struct accord_snapshot *snap,
 
 		if (stb.kind != ACCORD_TOMB_USER && stb.kind != ACCORD_TOMB_GROUP)
 			goto damaged;
-		name = dup_n(stb.name, stb.name_len);
-		by = dup_n(stb.by, stb.by_len);
+		name = state_dup_n(stb.name, stb.name_len);
+		by = state_dup_n(stb.by, stb.by_len);
 		r = (name && by) ? push_tomb(st, stb.kind, stb.id, name, stb.deleted_at, by)
 				 : -ENOMEM;
 		free(name);
@@ -404,11 +428,16 @@ int accord_state_from_snapshot(const struct accord_snapshot *snap,
 	if (r != -ENOENT)
 		goto damaged;
 	if (st->nusers != snap->user_count || st->ngroups != snap->group_count ||
-	    st->ntombs != snap->tombstone_count)
+	    st->ntombs != snap->tombstone_count || check_user_dates(snap, ndated))
 		goto damaged;
 	for (i = 0; i < st->nusers; i++)
 		if (!idmap_count(&st->gid_count, st->users[i].gid))
 			goto damaged; /* a primary group that does not exist */
+	r = state_appls_load(st, snap);
+	if (r == -ENOMEM)
+		goto nomem;
+	if (r < 0)
+		goto damaged;
 	*out = st;
 	return 0;
 nomem:
@@ -479,6 +508,18 @@ static struct accord_group *find_group(const struct accord_state *st,
 	uint32_t i;
 
 	return strmap_get(&st->group_by_name, name, &i) ? &st->groups[i] : NULL;
+}
+
+struct accord_user *state_find_user(const struct accord_state *st,
+				    const char *name)
+{
+	return find_user(st, name);
+}
+
+struct accord_group *state_find_group(const struct accord_state *st,
+				      const char *name)
+{
+	return find_group(st, name);
 }
 
 const struct accord_user *accord_state_user(const struct accord_state *st,
@@ -811,6 +852,12 @@ static int check_user_fields(const struct accord_user_spec *s,
 		r = accord_check_field("home directory", s->home, ACCORD_PATH_MAX, true, err);
 	if (r == 0 && s->shell)
 		r = accord_check_field("shell", s->shell, ACCORD_PATH_MAX, true, err);
+	if (r == 0 && s->has_revoke_date && s->revoke_date < 0)
+		r = accord_err_set(err, -EINVAL, "the revoke date is before 1970 "
+				   "(0 clears the date)");
+	if (r == 0 && s->has_resume_date && s->resume_date < 0)
+		r = accord_err_set(err, -EINVAL, "the resume date is before 1970 "
+				   "(0 clears the date)");
 	return r;
 }
 
@@ -921,6 +968,8 @@ int accord_user_add(struct accord_state *st, const struct accord_user_spec *s,
 	/* status enabled (0), plus the SHARED.IDS mark for a deliberate ID */
 	u.flags = s->shared && s->has_uid ? ACCORD_F_SHARED_ID : 0;
 	u.created = u.changed = st->now;
+	u.revoke_date = s->has_revoke_date ? s->revoke_date : 0;
+	u.resume_date = s->has_resume_date ? s->resume_date : 0;
 	u.live = true;
 	if (personal) {
 		r = make_group(st, s->name, gid, false);
@@ -1024,6 +1073,10 @@ int accord_user_mod(struct accord_state *st, const struct accord_user_spec *s,
 	}
 	if (s->group)
 		u->gid = st->groups[pgi].gid;
+	if (s->has_revoke_date)
+		u->revoke_date = s->revoke_date;
+	if (s->has_resume_date)
+		u->resume_date = s->resume_date;
 	if (s->groups) {
 		for (gi = 0; gi < st->ngroups; gi++)
 			if (st->groups[gi].live)
@@ -1049,6 +1102,8 @@ static void remove_group(struct accord_state *st, struct accord_group *g)
 	uint32_t gi = (uint32_t)(g - st->groups), first;
 	size_t i;
 
+	/* its access-list entries and swap rules go with it */
+	state_appls_forget_group(st, g->name);
 	strmap_del(&st->group_by_name, g->name);
 	idmap_dec(&st->gid_count, g->gid);
 	if (idmap_get(&st->gid_first, g->gid, &first) && first == gi) {
@@ -1107,6 +1162,7 @@ int accord_user_del(struct accord_state *st, const char *name,
 			del_member(&st->groups[gi], ui);
 	if (drop_personal)
 		remove_group(st, pg);
+	state_appls_forget_user(st, u->name);
 	strmap_del(&st->user_by_name, u->name);
 	idmap_dec(&st->uid_count, u->uid);
 	u->live = false;

@@ -6,7 +6,8 @@
  * Whatever the input, the reader must never read outside the buffer: open
  * it, run the deep check, walk every record, look every record up again by
  * name and by ID, and touch every byte of every string it hands out so that
- * ASan sees any pointer that escaped the mapping.  A writer's loader
+ * ASan sees any pointer that escaped the mapping; the same for
+ * applications, their access lists and swap rules.  A writer's loader
  * (accord_state_from_snapshot) runs on every input too, and whatever it
  * accepts must rebuild into a snapshot that passes the deep check.  Inputs
  * whose checksums do not match are also run once more with the checksums
@@ -118,6 +119,33 @@ static void check_verified_group(const struct accord_snapshot *s,
 			__builtin_trap();
 }
 
+/* An application: its strings, its access list (bounded by entries_len),
+ * and what verify promised about it. */
+static void touch_appl(const struct accord_snapshot *s,
+		       const struct accord_snap_appl *a)
+{
+	struct accord_snap_ace e;
+	struct accord_snap_user u;
+	struct accord_snap_group g;
+	size_t pos = 0, count = 0;
+	int r;
+
+	touch(a->name, a->name_len);
+	while ((r = accord_snap_appl_entry(a, &pos, &e)) == 0) {
+		touch(e.name, e.name_len);
+		if (pos > a->entries_len || ++count > a->entries_len / 8)
+			__builtin_trap(); /* the walk stays inside and ends */
+		if (verified && (e.kind == ACCORD_ACE_USER
+				 ? accord_snap_user_by_name(s, e.name, &u) || u.uid != e.id
+				 : accord_snap_group_by_name(s, e.name, &g) || g.gid != e.id))
+			__builtin_trap();
+		sink += e.kind + e.access + e.id;
+	}
+	if (verified && (r != -ENOENT || count != a->nentries))
+		__builtin_trap();
+	sink += a->uacc + (size_t)a->created + (size_t)a->changed;
+}
+
 static void lookups(const struct accord_snapshot *s, const char *name,
 		    uint32_t id)
 {
@@ -136,10 +164,20 @@ static void lookups(const struct accord_snapshot *s, const char *name,
 				__builtin_trap();
 		}
 	}
+	if (name) {
+		struct accord_snap_appl a;
+
+		if (accord_snap_appl_by_name(s, name, &a) == 0) {
+			touch_appl(s, &a);
+			if (strcmp(a.name, name) != 0)
+				__builtin_trap();
+		}
+	}
 	if (accord_snap_user_by_uid(s, id, &u) == 0) {
 		touch_user(&u);
 		if (u.uid != id)
 			__builtin_trap();
+		sink += accord_snap_user_in_gid(&u, id);
 	}
 	if (accord_snap_group_by_gid(s, id, &g) == 0) {
 		touch_group(&g);
@@ -174,7 +212,9 @@ static void check_reload(const struct accord_snapshot *s)
 	}
 	if (accord_state_user_count(st) != s->user_count ||
 	    accord_state_group_count(st) != s->group_count ||
-	    accord_state_tomb_count(st) != s->tombstone_count)
+	    accord_state_tomb_count(st) != s->tombstone_count ||
+	    accord_state_appl_slots(st) != s->appl_count ||
+	    accord_state_swap_slots(st) != s->swap_count || s->unknown_sections)
 		__builtin_trap();
 	r = accord_snapshot_build(st, s->generation + 1, uuid, s->created, &buf,
 				  &len, &err);
@@ -184,7 +224,8 @@ static void check_reload(const struct accord_snapshot *s)
 			__builtin_trap();
 		if (s2.user_count != s->user_count ||
 		    s2.group_count != s->group_count ||
-		    s2.tombstone_count != s->tombstone_count)
+		    s2.tombstone_count != s->tombstone_count ||
+		    s2.appl_count != s->appl_count || s2.swap_count != s->swap_count)
 			__builtin_trap();
 	} else if (r != -ENOMEM && r != -E2BIG) {
 		__builtin_trap();
@@ -204,6 +245,8 @@ static void run(const uint8_t *data, size_t size)
 	struct accord_snap_group g;
 	struct accord_snap_tomb t;
 	struct accord_snap_meta m;
+	struct accord_snap_appl a;
+	struct accord_snap_swap w;
 	accord_snap_why why = NULL;
 	uint64_t cur;
 	void *buf;
@@ -288,6 +331,30 @@ static void run(const uint8_t *data, size_t size)
 		lookups(&s, t.name, t.id);
 	}
 	if (verified && n != s.tombstone_count)
+		__builtin_trap();
+	for (cur = 0, n = 0; accord_snap_appl_next(&s, &cur, &a) == 0; n++) {
+		struct accord_snap_appl a2;
+
+		if (n > s.appls.size / 8)
+			__builtin_trap();
+		touch_appl(&s, &a);
+		if (verified && (accord_snap_appl_by_name(&s, a.name, &a2) != 0 ||
+				 a2.off != a.off))
+			__builtin_trap();
+		lookups(&s, a.name, 0);
+	}
+	if (verified && n != s.appl_count)
+		__builtin_trap();
+	for (cur = 0, n = 0; accord_snap_swap_next(&s, &cur, &w) == 0; n++) {
+		if (n > s.swaps.size / 8)
+			__builtin_trap();
+		touch(w.from, w.from_len);
+		touch(w.to, w.to_len);
+		sink += w.kind + (size_t)w.created;
+		lookups(&s, w.from, 0);
+		lookups(&s, w.to, 0);
+	}
+	if (verified && n != s.swap_count)
 		__builtin_trap();
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		lookups(&s, fixed[i],

@@ -3,8 +3,10 @@
  * gen_seeds: writes the binary seeds of fuzz/corpus/snapshot/ (run once;
  * the files are committed).  Each seed is a small snapshot built through
  * the state API, so it has every feature the reader must handle: members,
- * supplementary groups, tombstones, status flags, shared IDs; plus a
- * truncated copy, a copy with a damaged body and a garbage file.
+ * supplementary groups, tombstones, status flags, shared IDs, user dates,
+ * applications and swap rules; plus a truncated copy, a copy with a
+ * damaged body and a garbage file.  Each run draws new hash seeds: to add
+ * a seed, run it into a scratch directory and copy only the new file.
  *
  *   gen_seeds DIR
  */
@@ -171,5 +173,37 @@ int main(int argc, char **argv)
 	write_seed(argv[1], "garbage", garbage, sizeof(garbage));
 	memcpy(garbage, "ACCSNAP", 8);
 	write_seed(argv[1], "garbage-magic", garbage, sizeof(garbage));
+
+	/* 9: applications, swap rules and user dates (the optional sections) */
+	st = accord_state_new(&ids, &ids);
+	if (!st)
+		die("state", NULL);
+	accord_state_set_actor(st, SEED_TIME, "root");
+	group(st, "dev", -1, false);
+	group(st, "ops", -1, false);
+	group(st, "wheel", -1, false);
+	user(st, "alice", NULL, "dev,ops", "Alice Example");
+	user(st, "bob", "dev", "wheel", "");
+	{
+		struct accord_user_spec d = { .name = "alice", .has_revoke_date = true,
+					      .revoke_date = SEED_TIME + 86400,
+					      .has_resume_date = true,
+					      .resume_date = SEED_TIME + 2 * 86400 };
+
+		if (accord_user_mod(st, &d, &err) < 0)
+			die("dates", &err);
+	}
+	if (accord_appl_add(st, "sshd", ACCORD_ACCESS_NONE, &err) < 0 ||
+	    accord_appl_add(st, "login", ACCORD_ACCESS_READ, &err) < 0 ||
+	    accord_appl_add(st, "su", ACCORD_ACCESS_NONE, &err) < 0 ||
+	    accord_appl_permit(st, "sshd", ACCORD_ACE_GROUP, "dev", ACCORD_ACCESS_READ, &err) < 0 ||
+	    accord_appl_permit(st, "sshd", ACCORD_ACE_USER, "bob", ACCORD_ACCESS_NONE, &err) < 0 ||
+	    accord_appl_permit(st, "su", ACCORD_ACE_USER, "alice", ACCORD_ACCESS_READ, &err) < 0 ||
+	    accord_swap_set(st, ACCORD_SWAP_PERMIT, "wheel", "root", &err) < 0 ||
+	    accord_swap_set(st, ACCORD_SWAP_DENY, "dev", "alice", &err) < 0 ||
+	    accord_swap_set(st, ACCORD_SWAP_PERMIT, "ops", "bob", &err) < 0)
+		die("applications", &err);
+	free(emit(argv[1], "appls", st, 6, NULL));
+	accord_state_free(st);
 	return 0;
 }

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The JSON shapes of profiles, groups and tombstones, shared by the
- * journal (before/after) and accordctl --json, so both always agree.
+ * The JSON shapes of profiles, groups, applications, swap rules and
+ * tombstones, shared by the journal (before/after) and accordctl --json,
+ * so both always agree.
  * Field names: name, uid, gid, gecos, home, shell, status
  * (enabled|disabled|revoked), revoke_reason, no-password, protected,
- * shared, created, changed (ISO 8601 UTC); groups: name, gid, members,
- * shared, created, changed.
+ * shared, revoke_date, resume_date (ISO 8601 UTC or null), created,
+ * changed (ISO 8601 UTC); groups: name, gid, members, shared, created,
+ * changed; applications: name, uacc (none|read), entries [{type
+ * (user|group), name, access (none|read)}], created, changed; swap rules:
+ * kind (permit|deny), from, to, created.
  */
 #ifndef ACCORD_JSONFMT_H
 #define ACCORD_JSONFMT_H
@@ -25,6 +29,13 @@ json_object *accord_json_user_state(const struct accord_user *u);
 json_object *accord_json_group_snap(const struct accord_snap_group *g);
 json_object *accord_json_group_state(const struct accord_state *st,
 				     const struct accord_group *g);
+/* "none", "read" */
+const char *accord_access_name(uint32_t access);
+json_object *accord_json_appl_snap(const struct accord_snap_appl *a);
+json_object *accord_json_appl_state(const struct accord_state *st,
+				    const struct accord_appl *a);
+json_object *accord_json_swap_snap(const struct accord_snap_swap *w);
+json_object *accord_json_swap_state(const struct accord_swap_rule *w);
 json_object *accord_json_tomb(uint32_t kind, uint32_t id, int64_t when,
 			      const char *name, const char *by);
 /* Plain one-line serialization (no slash escaping). */

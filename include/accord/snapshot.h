@@ -19,7 +19,8 @@
  *     48  u64 hash_seed              56  u8  registry_uuid[16]
  *     72  i64 created                80  u32 user_count
  *     84  u32 group_count            88  u32 tombstone_count
- *     92  u32 reserved[7]            120 u64 header_checksum
+ *     92  u32 appl_count             96  u32 swap_count
+ *     100 u32 reserved[5]            120 u64 header_checksum
  *                                    (of bytes [0,120) and the section table)
  *   section table: section_count x { u32 type, u32 reserved, u64 offset,
  *                                    u64 size }

@@ -76,9 +76,13 @@ static void test_state_and_snapshot_agree(void **state)
 	json_object_put(a);
 	json_object_put(b);
 
-	/* an enabled profile has a null revoke_reason */
+	/* an enabled profile has a null revoke_reason; no dates are null */
 	a = accord_json_user_state(accord_state_user(st, "bob"));
 	assert_true(json_object_object_get_ex(a, "revoke_reason", &v));
+	assert_null(v);
+	assert_true(json_object_object_get_ex(a, "revoke_date", &v));
+	assert_null(v);
+	assert_true(json_object_object_get_ex(a, "resume_date", &v));
 	assert_null(v);
 	json_object_put(a);
 
@@ -89,6 +93,74 @@ static void test_state_and_snapshot_agree(void **state)
 	assert_contains(accord_json_line(a), "\"members\":[\"alice\",\"bob\"]");
 	json_object_put(a);
 	json_object_put(b);
+	free(img);
+	accord_state_free(st);
+}
+
+/* Dates, applications and swap rules: state and snapshot agree, and the
+ * shape is the documented one. */
+static void test_appl_swap_dates(void **state)
+{
+	struct accord_state *st = unit_state();
+	struct accord_err err = { 0 };
+	struct accord_user_spec s = { .name = "alice", .has_revoke_date = true,
+				      .revoke_date = 1800000000, .has_resume_date = true,
+				      .resume_date = 1750000000 };
+	struct accord_snapshot snap;
+	struct accord_snap_user su;
+	struct accord_snap_appl sa;
+	struct accord_snap_swap sw;
+	accord_snap_why why = NULL;
+	json_object *a, *b;
+	unsigned char *img;
+	uint64_t cur = 0;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(accord_group_add(st, "staff", false, 0, false, &err), 0);
+	assert_int_equal(accord_user_add(st, &s, NULL, &err), 0);
+	assert_int_equal(accord_appl_add(st, "sshd", ACCORD_ACCESS_READ, &err), 0);
+	assert_int_equal(accord_appl_permit(st, "sshd", ACCORD_ACE_GROUP, "staff",
+					    ACCORD_ACCESS_NONE, &err), 0);
+	assert_int_equal(accord_appl_permit(st, "sshd", ACCORD_ACE_USER, "alice",
+					    ACCORD_ACCESS_READ, &err), 0);
+	assert_int_equal(accord_swap_set(st, ACCORD_SWAP_DENY, "staff", "root", &err), 0);
+	img = unit_build(st, 2, NULL, &len);
+	assert_int_equal(accord_snapshot_open_mem(&snap, img, len, &why), 0);
+
+	assert_int_equal(accord_snap_user_by_name(&snap, "alice", &su), 0);
+	a = accord_json_user_state(accord_state_user(st, "alice"));
+	b = accord_json_user_snap(&su);
+	assert_string_equal(accord_json_line(a), accord_json_line(b));
+	assert_contains(accord_json_line(a), "\"revoke_date\":\"2027-01-15T08:00:00Z\","
+			"\"resume_date\":\"2025-06-15T15:06:40Z\"");
+	json_object_put(a);
+	json_object_put(b);
+
+	assert_int_equal(accord_snap_appl_by_name(&snap, "sshd", &sa), 0);
+	a = accord_json_appl_state(st, accord_state_appl(st, "sshd"));
+	b = accord_json_appl_snap(&sa);
+	assert_string_equal(accord_json_line(a), accord_json_line(b));
+	assert_string_equal(accord_json_line(a),
+			    "{\"name\":\"sshd\",\"uacc\":\"read\",\"entries\":["
+			    "{\"type\":\"user\",\"name\":\"alice\",\"access\":\"read\"},"
+			    "{\"type\":\"group\",\"name\":\"staff\",\"access\":\"none\"}],"
+			    "\"created\":\"2023-11-14T22:13:20Z\","
+			    "\"changed\":\"2023-11-14T22:13:20Z\"}");
+	json_object_put(a);
+	json_object_put(b);
+
+	assert_int_equal(accord_snap_swap_next(&snap, &cur, &sw), 0);
+	a = accord_json_swap_state(accord_state_swap_at(st, 0));
+	b = accord_json_swap_snap(&sw);
+	assert_string_equal(accord_json_line(a), accord_json_line(b));
+	assert_string_equal(accord_json_line(a),
+			    "{\"kind\":\"deny\",\"from\":\"staff\",\"to\":\"root\","
+			    "\"created\":\"2023-11-14T22:13:20Z\"}");
+	json_object_put(a);
+	json_object_put(b);
+	assert_string_equal(accord_access_name(ACCORD_ACCESS_NONE), "none");
+	assert_string_equal(accord_access_name(9), "unknown");
 	free(img);
 	accord_state_free(st);
 }
@@ -113,6 +185,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_and_time),
 		cmocka_unit_test(test_state_and_snapshot_agree),
+		cmocka_unit_test(test_appl_swap_dates),
 		cmocka_unit_test(test_tombstone),
 	};
 

@@ -167,6 +167,9 @@ char *unit_state_fingerprint(const struct accord_state *st)
 	struct accord_snap_group g;
 	struct accord_snap_tomb t;
 	struct accord_snap_meta m;
+	struct accord_snap_appl a;
+	struct accord_snap_ace e;
+	struct accord_snap_swap w;
 	struct accord_range ur, gr;
 	accord_snap_why why = NULL;
 	unsigned char *img;
@@ -183,9 +186,10 @@ char *unit_state_fingerprint(const struct accord_state *st)
 	f = open_memstream(&out, &outlen);
 	assert_non_null(f);
 	accord_state_ranges(st, &ur, &gr, &nu, &ng);
-	fprintf(f, "live %zu/%zu slots %zu/%zu tombs %zu ranges %u-%u %u-%u next %u %u\n",
+	fprintf(f, "live %zu/%zu slots %zu/%zu/%zu/%zu tombs %zu ranges %u-%u %u-%u next %u %u\n",
 		accord_state_user_count(st), accord_state_group_count(st),
 		accord_state_user_slots(st), accord_state_group_slots(st),
+		accord_state_appl_slots(st), accord_state_swap_slots(st),
 		accord_state_tomb_count(st), ur.lo, ur.hi, gr.lo, gr.hi, nu, ng);
 	for (cur = 0; accord_snap_user_next(&s, &cur, &u) == 0;) {
 		fprintf(f, "user %s %u %u %#x [%s] [%s] [%s] [%s] %lld %lld gids", u.name,
@@ -193,7 +197,8 @@ char *unit_state_fingerprint(const struct accord_state *st)
 			(long long)u.created, (long long)u.changed);
 		for (i = 0; i < u.ngroups; i++)
 			fprintf(f, " %u", accord_snap_user_gid(&u, i));
-		fputc('\n', f);
+		fprintf(f, " dates %lld %lld\n", (long long)u.revoke_date,
+			(long long)u.resume_date);
 	}
 	for (cur = 0; accord_snap_group_next(&s, &cur, &g) == 0;) {
 		const char *mn;
@@ -208,10 +213,22 @@ char *unit_state_fingerprint(const struct accord_state *st)
 	for (cur = 0; accord_snap_tomb_next(&s, &cur, &t) == 0;)
 		fprintf(f, "tomb %u %u %s %lld by %s\n", t.kind, t.id, t.name,
 			(long long)t.deleted_at, t.by);
+	for (cur = 0; accord_snap_appl_next(&s, &cur, &a) == 0;) {
+		size_t pos = 0;
+
+		fprintf(f, "appl %s uacc %u %lld %lld entries(%u)", a.name, a.uacc,
+			(long long)a.created, (long long)a.changed, a.nentries);
+		while (accord_snap_appl_entry(&a, &pos, &e) == 0)
+			fprintf(f, " %u:%s:%u:%u", e.kind, e.name, e.access, e.id);
+		fputc('\n', f);
+	}
+	for (cur = 0; accord_snap_swap_next(&s, &cur, &w) == 0;)
+		fprintf(f, "swap %u %s -> %s %lld\n", w.kind, w.from, w.to,
+			(long long)w.created);
 	accord_snap_meta(&s, &m);
-	fprintf(f, "meta %u-%u %u-%u next %u %u counts %u %u %u\n", m.uid_lo, m.uid_hi,
-		m.gid_lo, m.gid_hi, m.next_uid, m.next_gid, s.user_count, s.group_count,
-		s.tombstone_count);
+	fprintf(f, "meta %u-%u %u-%u next %u %u counts %u %u %u %u %u\n", m.uid_lo,
+		m.uid_hi, m.gid_lo, m.gid_hi, m.next_uid, m.next_gid, s.user_count,
+		s.group_count, s.tombstone_count, s.appl_count, s.swap_count);
 	fclose(f);
 	free(img);
 	return out;
@@ -333,6 +350,42 @@ static void probe_group_keys(const struct accord_snapshot *s, const char *name,
 	}
 }
 
+static void check_appl(const struct accord_snapshot *s,
+		       const struct accord_snap_appl *a)
+{
+	struct accord_snap_ace e;
+	size_t pos = 0, walked = 0;
+	int r;
+
+	assert_in_image(s, a->name, a->name_len);
+	assert_true(a->uacc <= ACCORD_ACCESS_READ);
+	if (a->entries_len) {
+		uintptr_t b = (uintptr_t)s->base, q = (uintptr_t)a->entries;
+
+		assert_true(q >= b && q - b < s->size && a->entries_len <= s->size - (q - b));
+	}
+	while ((r = accord_snap_appl_entry(a, &pos, &e)) == 0) {
+		assert_in_image(s, e.name, e.name_len);
+		assert_true(e.kind == ACCORD_ACE_USER || e.kind == ACCORD_ACE_GROUP);
+		assert_true(e.access <= ACCORD_ACCESS_READ);
+		assert_true(pos <= a->entries_len);
+		assert_true(++walked <= a->entries_len / 8);
+	}
+	assert_true(r == -ENOENT || r == -EBADMSG);
+}
+
+static void probe_appl(const struct accord_snapshot *s, const char *name)
+{
+	struct accord_snap_appl a;
+	int r = accord_snap_appl_by_name(s, name, &a);
+
+	assert_lookup_rc(r);
+	if (r == 0) {
+		check_appl(s, &a);
+		assert_string_equal(a.name, name);
+	}
+}
+
 void unit_snapshot_exercise(const struct accord_snapshot *s)
 {
 	static const char *const names[] = { "alice", "bob", "carol", "staff", "root",
@@ -343,6 +396,8 @@ void unit_snapshot_exercise(const struct accord_snapshot *s)
 	struct accord_snap_group g;
 	struct accord_snap_tomb t;
 	struct accord_snap_meta m;
+	struct accord_snap_appl a;
+	struct accord_snap_swap w;
 	uint64_t cur, steps, off;
 	size_t i;
 	int r;
@@ -350,6 +405,10 @@ void unit_snapshot_exercise(const struct accord_snapshot *s)
 	for (cur = 0, steps = 0; (r = accord_snap_user_next(s, &cur, &u)) == 0; steps++) {
 		assert_true(steps < s->size / 8 + 1);
 		check_user(s, &u);
+		assert_true(accord_snap_user_in_gid(&u, u.gid));
+		for (i = 0; i < u.ngroups; i++)
+			(void)accord_snap_user_in_gid(&u, accord_snap_user_gid(&u, (uint32_t)i));
+		(void)accord_snap_user_in_gid(&u, 4242);
 		probe_user_keys(s, u.name, u.uid);
 		probe_group_keys(s, NULL, u.gid);
 		for (i = 0; i < u.ngroups; i++)
@@ -375,10 +434,36 @@ void unit_snapshot_exercise(const struct accord_snapshot *s)
 		assert_in_image(s, t.by, t.by_len);
 	}
 	assert_true(r == -ENOENT || r == -EBADMSG);
+	for (cur = 0, steps = 0; (r = accord_snap_appl_next(s, &cur, &a)) == 0; steps++) {
+		struct accord_snap_ace e;
+		size_t pos = 0;
+
+		assert_true(steps < s->size / 8 + 1);
+		check_appl(s, &a);
+		probe_appl(s, a.name);
+		while (accord_snap_appl_entry(&a, &pos, &e) == 0)
+			if (e.kind == ACCORD_ACE_USER)
+				probe_user_keys(s, e.name, e.id);
+			else
+				probe_group_keys(s, e.name, e.id);
+	}
+	assert_true(r == -ENOENT || r == -EBADMSG);
+	for (cur = 0, steps = 0; (r = accord_snap_swap_next(s, &cur, &w)) == 0; steps++) {
+		assert_true(steps < s->size / 8 + 1);
+		assert_in_image(s, w.from, w.from_len);
+		assert_in_image(s, w.to, w.to_len);
+		assert_true(w.kind == ACCORD_SWAP_PERMIT || w.kind == ACCORD_SWAP_DENY);
+		probe_group_keys(s, w.from, 0);
+		probe_user_keys(s, w.to, 0);
+	}
+	assert_true(r == -ENOENT || r == -EBADMSG);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		probe_user_keys(s, names[i], ids[i]);
 		probe_group_keys(s, names[i], ids[i]);
+		probe_appl(s, names[i]);
 	}
+	probe_appl(s, "sshd");
+	probe_appl(s, "login");
 	/* the record parser at every offset, aligned or not, and past the end */
 	if (s->users.size <= 65536)
 		for (off = 0; off <= s->users.size + 8; off++) {
