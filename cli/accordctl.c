@@ -24,18 +24,27 @@ static const char usage_text[] =
 	"  user add NAME [--uid N] [--group G] [--groups G1,G2] [--gecos S]\n"
 	"                [--home DIR] [--shell PATH] [--shared]\n"
 	"                [--protected yes|no] [--no-password yes|no]\n"
-	"  user mod NAME [same options]\n"
+	"  user mod NAME [same options] [--revoke-date DATE|none]\n"
+	"                [--resume-date DATE|none]\n"
 	"  user del NAME\n"
 	"  user show NAME | user list\n"
 	"  user enable|disable|resume NAME | user revoke NAME [--reason TEXT]\n"
+	"  user passwd NAME          (password from the terminal or stdin)\n"
+	"  user passwd --none NAME\n"
 	"  group add NAME [--gid N] [--shared] | group del NAME\n"
 	"  group show NAME | group list\n"
 	"  group adduser GROUP USER | group deluser GROUP USER\n"
+	"  appl add NAME [--uacc none|read] | appl mod NAME --uacc none|read\n"
+	"  appl del NAME | appl show NAME | appl list\n"
+	"  appl permit NAME --group G|--user U [--access none|read]\n"
+	"  appl revoke-access NAME --group G|--user U\n"
+	"  swap permit|deny|del --from GROUP --to PROFILE | swap list\n"
 	"  import --passwd FILE [--group FILE] [--shared]\n"
 	"  who-has uid N | who-has gid N\n"
 	"  sync [--to PATH] [--force]\n"
 	"  check\n"
 	"  log [--since GEN]\n"
+	"  audit [--user U] [--since TIME] [--file PATH]\n"
 	"\n"
 	"The registry comes from --registry or 'registry =' in accord.conf\n"
 	"(" ACCORD_CONF_PATH ", or the file named by ACCORD_CONF).\n"
@@ -74,6 +83,8 @@ int exit_for(enum phase ph, int err)
 	case PH_INPUT:
 		if (err == -ENOENT || err == -EISDIR)
 			return EX_NOINPUT;
+		if (err == -EPERM) /* a file we do not trust (owner, mode, link) */
+			return EX_NOPERM;
 		return err == -EINVAL || err == -EFBIG ? EX_DATAERR : EX_IOERR;
 	case PH_COMMIT:
 	case PH_SYNC:
@@ -204,7 +215,8 @@ static const struct {
 } commands[] = {
 	{ "init", cmd_init },       { "user", cmd_user },   { "group", cmd_group },
 	{ "import", cmd_import },   { "who-has", cmd_who_has }, { "sync", cmd_sync },
-	{ "check", cmd_check },     { "log", cmd_log },
+	{ "check", cmd_check },     { "log", cmd_log },         { "appl", cmd_appl },
+	{ "swap", cmd_swap },       { "audit", cmd_audit },
 };
 
 int main(int argc, char **argv)
