@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pam_accord.so: the PAM adapter over libaccord's logon decisions
+ * (include/accord/policy.h).  Each entry point parses its arguments,
+ * gathers the PAM items, asks common/ for one decision, turns the reason
+ * into a PAM code in pa_code() (the only place that does) and writes one
+ * audit record.  Every input comes from the root-owned PAM configuration,
+ * accord.conf, the host-local snapshot and the registry's secrets store;
+ * nothing is read from the environment.
+ *
+ * libpam dlopen()s the module per handle and dlclose()s it at pam_end(),
+ * so nothing is cached between calls: each call loads the configuration,
+ * maps the snapshot and opens the secrets store, and releases them before
+ * it returns.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAM_SM_AUTH
+#define PAM_SM_ACCOUNT
+#define PAM_SM_PASSWORD
+#define PAM_SM_SESSION
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <security/pam_modutil.h>
+
+#include <accord/audit.h>
+#include <accord/logon.h>
+#include <accord/policy.h>
+#include <accord/registry.h>
+#include <accord/snapshot.h>
+
+#include "accord_config.h"
+
+#define PA_EXPORT __attribute__((visibility("default")))
+
+/* The prompts.  The same "Password: " for every user, known or not. */
+#define PA_PROMPT_PASSWORD "Password: "
+#define PA_PROMPT_OLD "Current password: "
+
+/* Audit lines longer than this are truncated by accord_audit_kv(). */
+#define PA_AUDIT_LINE 2048
+/* A methods= list longer than this is refused rather than read in part. */
+#define PA_METHODS_MAX 256
+
+enum pa_phase {
+	PA_AUTH,
+	PA_ACCOUNT,
+	PA_CHAUTHTOK,
+	PA_SESSION_OPEN,
+	PA_SESSION_CLOSE,
+};
+
+static const char *const pa_phase_names[] = {
+	[PA_AUTH] = "auth",
+	[PA_ACCOUNT] = "account",
+	[PA_CHAUTHTOK] = "chauthtok",
+	[PA_SESSION_OPEN] = "session_open",
+	[PA_SESSION_CLOSE] = "session_close",
+};
+
+struct pa_args {
+	unsigned methods;  /* ACCORD_METHOD_* */
+	const char *appl;  /* NULL: the PAM service name */
+	const char *conf;  /* accord.conf */
+	bool debug;
+	bool swap;         /* su/sudo-like stack: the account phase checks swap rules */
+	bool batch;        /* non-interactive stack: protected profiles may run */
+};
+
+/* Everything one call holds; released by pa_end() on every path. */
+struct pa_call {
+	pam_handle_t *pamh;
+	enum pa_phase phase;
+	struct pa_args args;
+	struct accord_config cfg;
+	bool cfg_loaded;
+	struct accord_snapshot snap;
+	bool snap_mapped;
+	struct accord_secrets *secrets;
+	const char *service, *user, *rhost, *tty;
+	char requester[256];
+	char host[256];
+	struct accord_logon_ctx ctx;
+	struct accord_decision d;
+};
+
+/* ---- the one mapping of (phase, reason) to a PAM code -------------- */
+
+static int pa_code(enum pa_phase phase, enum accord_reason r)
+{
+	if ((unsigned)r >= ACCORD_R_COUNT)
+		r = ACCORD_R_INTERNAL_ERROR;
+	if (r == ACCORD_R_OK)
+		return PAM_SUCCESS;
+	/* fail closed: a broken configuration, store or snapshot is an
+	 * error the stack must not mistake for a plain "no" */
+	if (r == ACCORD_R_INTERNAL_ERROR)
+		return PAM_SYSTEM_ERR;
+	switch (phase) {
+	case PA_AUTH:
+		/* unknown, revoked and wrong password alike: never tell */
+		return PAM_AUTH_ERR;
+	case PA_ACCOUNT:
+		if (r == ACCORD_R_UNKNOWN_USER)
+			return PAM_USER_UNKNOWN; /* user_unknown=ignore for local accounts */
+		if (r == ACCORD_R_EXPIRED)
+			return PAM_ACCT_EXPIRED;
+		return PAM_PERM_DENIED;
+	case PA_CHAUTHTOK:
+		if (r == ACCORD_R_BAD_SECRET)
+			return PAM_AUTH_ERR;
+		if (r == ACCORD_R_PASSWORD_REJECTED)
+			return PAM_AUTHTOK_ERR;
+		if (r == ACCORD_R_UNKNOWN_USER)
+			return PAM_USER_UNKNOWN;
+		return PAM_PERM_DENIED;
+	case PA_SESSION_OPEN:
+	case PA_SESSION_CLOSE:
+		/* audit only: not ours to refuse, not ours to accept */
+		if (r == ACCORD_R_UNKNOWN_USER)
+			return PAM_IGNORE;
+		return PAM_SESSION_ERR;
+	}
+	return PAM_PERM_DENIED;
+}
+
+/* The reasons that must look exactly like a wrong password to whoever is
+ * at the other end: same prompt, same answer, about the same time. */
+static bool pa_hides_existence(enum accord_reason r)
+{
+	switch (r) {
+	case ACCORD_R_UNKNOWN_USER:
+	case ACCORD_R_REVOKED:
+	case ACCORD_R_REVOKED_FAILURES:
+	case ACCORD_R_REVOKED_INACTIVE:
+	case ACCORD_R_EXPIRED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ---- arguments ------------------------------------------------------ */
+
+static int pa_parse_methods(pam_handle_t *pamh, const char *list,
+			    unsigned *out)
+{
+	const char *p = list;
+	unsigned m = 0;
+
+	if (!*list || strlen(list) > PA_METHODS_MAX) {
+		pam_syslog(pamh, LOG_ERR, "methods= needs a list of up to %d characters",
+			   PA_METHODS_MAX);
+		return -EINVAL;
+	}
+	for (;;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == strlen("password") && !strncmp(p, "password", n)) {
+			m |= ACCORD_METHOD_PASSWORD;
+		} else {
+			pam_syslog(pamh, LOG_ERR,
+				   "methods=: unknown logon method '%.*s' (known: password)",
+				   (int)n, p);
+			return -EINVAL;
+		}
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	*out = m;
+	return 0;
+}
+
+/* Unknown arguments are refused, not ignored: a typo in a security
+ * setting must not silently weaken the stack. */
+static int pa_parse_args(pam_handle_t *pamh, int argc, const char **argv,
+			 struct pa_args *a)
+{
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	a->methods = ACCORD_METHOD_PASSWORD;
+	a->conf = ACCORD_CONF_PATH;
+	for (i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (!arg) {
+			pam_syslog(pamh, LOG_ERR, "NULL module argument");
+			return -EINVAL;
+		}
+		if (!strcmp(arg, "debug")) {
+			a->debug = true;
+		} else if (!strcmp(arg, "swap")) {
+			a->swap = true;
+		} else if (!strcmp(arg, "batch")) {
+			a->batch = true;
+		} else if (!strncmp(arg, "methods=", 8)) {
+			if (pa_parse_methods(pamh, arg + 8, &a->methods) < 0)
+				return -EINVAL;
+		} else if (!strncmp(arg, "appl=", 5)) {
+			if (!arg[5]) {
+				pam_syslog(pamh, LOG_ERR, "appl= needs an application name");
+				return -EINVAL;
+			}
+			a->appl = arg + 5;
+		} else if (!strncmp(arg, "conf=", 5)) {
+			if (arg[5] != '/') {
+				pam_syslog(pamh, LOG_ERR, "conf= needs an absolute path");
+				return -EINVAL;
+			}
+			a->conf = arg + 5;
+		} else if (!strcmp(arg, "use_first_pass") || !strcmp(arg, "use_authtok") ||
+			   !strncmp(arg, "authtok_type=", 13)) {
+			/* read by libpam's pam_get_authtok() itself */
+		} else {
+			pam_syslog(pamh, LOG_ERR, "unknown module argument '%s'", arg);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* ---- the call's context --------------------------------------------- */
+
+static const char *pa_item(pam_handle_t *pamh, int type)
+{
+	const void *v = NULL;
+
+	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS || !v)
+		return NULL;
+	return v;
+}
+
+/* The uid in /proc/self/loginuid (the audit login uid: who logged in at
+ * the entry point).  false when unset or unreadable. */
+static bool pa_loginuid(uid_t *out)
+{
+	char buf[24];
+	unsigned long v;
+	char *end;
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/self/loginuid", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	errno = 0;
+	v = strtoul(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n') || v >= UINT32_MAX)
+		return false; /* 4294967295: not set */
+	*out = (uid_t)v;
+	return true;
+}
+
+/* The job user: PAM_RUSER when the application set it, else the name of
+ * the login uid.  NULL when neither is known. */
+static const char *pa_requester(struct pa_call *c)
+{
+	const char *ruser = pa_item(c->pamh, PAM_RUSER);
+	struct passwd *pw;
+	uid_t uid;
+
+	if (ruser && *ruser)
+		return ruser;
+	if (!pa_loginuid(&uid))
+		return NULL;
+	pw = pam_modutil_getpwuid(c->pamh, uid);
+	if (!pw || !pw->pw_name || !*pw->pw_name ||
+	    strlen(pw->pw_name) >= sizeof(c->requester))
+		return NULL;
+	memcpy(c->requester, pw->pw_name, strlen(pw->pw_name) + 1);
+	return c->requester;
+}
+
+static void pa_set_reason(struct pa_call *c, enum accord_reason r,
+			  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void pa_set_reason(struct pa_call *c, enum accord_reason r,
+			  const char *fmt, ...)
+{
+	va_list ap;
+
+	c->d.reason = r;
+	va_start(ap, fmt);
+	vsnprintf(c->d.detail, sizeof(c->d.detail), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Loads accord.conf, maps the snapshot and opens the secrets store.
+ * false (with d.reason = INTERNAL_ERROR) when the first two fail; a
+ * secrets store that does not open leaves ctx.secrets NULL and the
+ * library answers internal_error where it needs it.
+ */
+static bool pa_load(struct pa_call *c)
+{
+	struct accord_err err = { 0 };
+	accord_snap_why why = NULL;
+	int r;
+
+	accord_config_defaults(&c->cfg);
+	r = accord_config_load(c->args.conf, false, &c->cfg, &err);
+	if (r < 0) {
+		pam_syslog(c->pamh, LOG_ERR, "%s",
+			   err.msg[0] ? err.msg : "cannot load the configuration");
+		pa_set_reason(c, ACCORD_R_INTERNAL_ERROR, "configuration: %s", err.msg);
+		return false;
+	}
+	c->cfg_loaded = true;
+	r = accord_snapshot_map_file(c->cfg.snapshot, ACCORD_SNAP_TRUSTED_OWNER,
+				     &c->snap, &why);
+	if (r < 0) {
+		pam_syslog(c->pamh, LOG_ERR, "snapshot %s: %s", c->cfg.snapshot,
+			   why ? why : strerror(-r));
+		pa_set_reason(c, ACCORD_R_INTERNAL_ERROR, "snapshot: %s",
+			      why ? why : strerror(-r));
+		return false;
+	}
+	c->snap_mapped = true;
+	if (!c->cfg.registry[0]) {
+		pam_syslog(c->pamh, LOG_ERR, "%s names no registry: no secrets store",
+			   c->args.conf);
+	} else {
+		memset(&err, 0, sizeof(err));
+		r = accord_secrets_open(c->cfg.registry, false, &c->secrets, &err);
+		if (r < 0) {
+			c->secrets = NULL;
+			pam_syslog(c->pamh, LOG_ERR, "secrets store: %s",
+				   err.msg[0] ? err.msg : strerror(-r));
+		}
+	}
+	return true;
+}
+
+/*
+ * Arguments, items and the loaded state of one call.  Returns PAM_SUCCESS
+ * to go on (c->ctx is ready when d.reason is still OK), or a PAM code to
+ * return at once (bad arguments, an unfinished conversation).
+ */
+static int pa_begin(struct pa_call *c, pam_handle_t *pamh, enum pa_phase phase,
+		    int argc, const char **argv)
+{
+	const char *user = NULL;
+	int r;
+
+	c->pamh = pamh;
+	c->phase = phase;
+	c->d.reason = ACCORD_R_OK;
+	c->d.failures = -1;
+	c->ctx.now = (int64_t)time(NULL);
+	if (pa_parse_args(pamh, argc, argv, &c->args) < 0)
+		return PAM_SERVICE_ERR;
+	if (gethostname(c->host, sizeof(c->host) - 1) < 0)
+		c->host[0] = '\0';
+	c->host[sizeof(c->host) - 1] = '\0';
+	c->service = pa_item(pamh, PAM_SERVICE);
+	c->rhost = pa_item(pamh, PAM_RHOST);
+	c->tty = pa_item(pamh, PAM_TTY);
+
+	r = pam_get_user(pamh, &user, NULL);
+	if (r == PAM_CONV_AGAIN)
+		return PAM_INCOMPLETE;
+	if (r == PAM_SUCCESS && user && *user)
+		c->user = user;
+
+	c->ctx.cfg = &c->cfg;
+	c->ctx.snap = &c->snap;
+	c->ctx.user = c->user ? c->user : "";
+	c->ctx.appl = c->args.appl ? c->args.appl : c->service;
+	c->ctx.requester = pa_requester(c);
+	c->ctx.swap = c->args.swap;
+	c->ctx.batch = c->args.batch;
+
+	if (!c->service || !*c->service) {
+		pa_set_reason(c, ACCORD_R_INTERNAL_ERROR, "%s", "no PAM_SERVICE");
+		return PAM_SUCCESS;
+	}
+	if (!c->user) {
+		/* nobody to decide on: the answer an unknown name gets */
+		pa_set_reason(c, ACCORD_R_UNKNOWN_USER, "%s", "no user name");
+		return PAM_SUCCESS;
+	}
+	if (!pa_load(c))
+		return PAM_SUCCESS;
+	c->ctx.secrets = c->secrets;
+	return PAM_SUCCESS;
+}
+
+static void pa_end(struct pa_call *c)
+{
+	if (c->secrets)
+		accord_secrets_close(c->secrets);
+	c->secrets = NULL;
+	if (c->snap_mapped)
+		accord_snapshot_unmap(&c->snap);
+	c->snap_mapped = false;
+}
+
+/* ---- audit ---------------------------------------------------------- */
+
+static void pa_audit(struct pa_call *c, const char *method)
+{
+	struct accord_audit_rec rec;
+	struct accord_err err = { 0 };
+	const char *reason = accord_reason_name(c->d.reason);
+	bool ok = c->d.reason == ACCORD_R_OK;
+	char line[PA_AUDIT_LINE];
+
+	memset(&rec, 0, sizeof(rec));
+	rec.time = c->ctx.now;
+	rec.host = c->host;
+	rec.service = c->service ? c->service : "";
+	rec.appl = c->ctx.appl ? c->ctx.appl : "";
+	rec.phase = pa_phase_names[c->phase];
+	rec.method = method;
+	rec.result = ok ? "success" : "failure";
+	rec.reason = reason ? reason : "internal_error";
+	rec.user = c->user ? c->user : "";
+	rec.job_user = c->ctx.requester ? c->ctx.requester : "";
+	rec.current_user = rec.user; /* the work runs as the PAM user */
+	rec.rhost = c->rhost ? c->rhost : "";
+	rec.tty = c->tty ? c->tty : "";
+	c->d.granting[sizeof(c->d.granting) - 1] = '\0';
+	rec.granting = c->d.granting;
+	rec.generation = c->snap_mapped ? c->snap.generation : 0;
+	rec.failures = c->d.failures;
+
+	line[0] = '\0';
+	accord_audit_kv(&rec, line, sizeof(line));
+	pam_syslog(c->pamh, ok ? LOG_INFO : LOG_NOTICE, "%s", line);
+	c->d.detail[sizeof(c->d.detail) - 1] = '\0';
+	if (c->args.debug && c->d.detail[0])
+		pam_syslog(c->pamh, LOG_DEBUG, "%s: %s", rec.phase, c->d.detail);
+	if (c->cfg_loaded && c->cfg.audit_file[0] &&
+	    accord_audit_append(c->cfg.audit_file, &rec, &err) < 0)
+		pam_syslog(c->pamh, LOG_ERR, "audit file %s: %s", c->cfg.audit_file,
+			   err.msg[0] ? err.msg : strerror(-err.code));
+}
+
+/* Records the decision, releases the call, returns the PAM code. */
+static int pa_finish(struct pa_call *c, const char *method)
+{
+	int code;
+
+	pa_audit(c, method);
+	code = pa_code(c->phase, c->d.reason);
+	pa_end(c);
+	return code;
+}
+
+static struct pa_call *pa_new(void)
+{
+	return calloc(1, sizeof(struct pa_call));
+}
+
+/* ---- the entry points ----------------------------------------------- */
+
+PA_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
+				  const char **argv)
+{
+	struct pa_call *c = pa_new();
+	const char *pw = NULL;
+	enum accord_reason r;
+	int code, pr;
+
+	(void)flags;
+	if (!c)
+		return PAM_BUF_ERR;
+	code = pa_begin(c, pamh, PA_AUTH, argc, argv);
+	if (code != PAM_SUCCESS)
+		goto out;
+
+	r = c->d.reason;
+	if (r == ACCORD_R_OK) {
+		if (c->args.methods & ACCORD_METHOD_PASSWORD) {
+			r = accord_decide_auth_pre(&c->ctx, ACCORD_METHOD_PASSWORD, &c->d);
+		} else {
+			r = ACCORD_R_METHOD_REFUSED;
+			snprintf(c->d.detail, sizeof(c->d.detail),
+				 "no method of this stack can authenticate here");
+		}
+	}
+	if (r == ACCORD_R_OK) {
+		pr = pam_get_authtok(pamh, PAM_AUTHTOK, &pw, PA_PROMPT_PASSWORD);
+		if (pr == PAM_CONV_AGAIN) {
+			code = PAM_INCOMPLETE;
+			goto out;
+		}
+		if (pr != PAM_SUCCESS || !pw) {
+			r = ACCORD_R_BAD_SECRET;
+			snprintf(c->d.detail, sizeof(c->d.detail),
+				 "no password given: %s", pam_strerror(pamh, pr));
+		} else {
+			r = accord_decide_password(&c->ctx, pw, &c->d);
+		}
+	} else if (pa_hides_existence(r)) {
+		/* Ask as for anyone else and spend one hash on the answer, so
+		 * that neither the conversation nor the time tells an unknown
+		 * or revoked profile from a wrong password. */
+		pr = pam_get_authtok(pamh, PAM_AUTHTOK, &pw, PA_PROMPT_PASSWORD);
+		if (pr == PAM_CONV_AGAIN) {
+			code = PAM_INCOMPLETE;
+			goto out;
+		}
+		accord_secret_dummy_verify(pr == PAM_SUCCESS && pw ? pw : "");
+	} else {
+		/* refused before any prompt (disabled, protected, no
+		 * password, internal error): still about one hash */
+		accord_secret_dummy_verify("");
+	}
+	c->d.reason = r;
+	code = pa_finish(c, "password");
+out:
+	pa_end(c);
+	free(c);
+	return code;
+}
+
+PA_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc,
+			     const char **argv)
+{
+	struct pa_args a;
+
+	(void)flags;
+	if (pa_parse_args(pamh, argc, argv, &a) < 0)
+		return PAM_SERVICE_ERR;
+	return PAM_SUCCESS;
+}
+
+PA_EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc,
+			       const char **argv)
+{
+	struct pa_call *c = pa_new();
+	int code;
+
+	(void)flags;
+	if (!c)
+		return PAM_BUF_ERR;
+	code = pa_begin(c, pamh, PA_ACCOUNT, argc, argv);
+	if (code != PAM_SUCCESS)
+		goto out;
+	if (c->d.reason == ACCORD_R_OK)
+		c->d.reason = accord_decide_account(&c->ctx, &c->d);
+	code = pa_finish(c, "");
+out:
+	pa_end(c);
+	free(c);
+	return code;
+}
+
+PA_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
+			       const char **argv)
+{
+	struct pa_call *c = pa_new();
+	const char *old = NULL, *new_pw = NULL;
+	enum accord_reason r;
+	int code, pr;
+
+	if (!c)
+		return PAM_BUF_ERR;
+	code = pa_begin(c, pamh, PA_CHAUTHTOK, argc, argv);
+	if (code != PAM_SUCCESS)
+		goto out;
+
+	r = c->d.reason;
+	/* Both passes start with the status check, so that an unknown or
+	 * refused profile is answered before anything is asked. */
+	if (r == ACCORD_R_OK)
+		r = accord_decide_auth_pre(&c->ctx, ACCORD_METHOD_PASSWORD, &c->d);
+	if (flags & PAM_PRELIM_CHECK) {
+		if (r == ACCORD_R_OK) {
+			/* nothing decided yet: the update pass is recorded */
+			code = PAM_SUCCESS;
+			goto out;
+		}
+		goto decided;
+	}
+	if (!(flags & PAM_UPDATE_AUTHTOK) && r == ACCORD_R_OK) {
+		r = ACCORD_R_INTERNAL_ERROR;
+		snprintf(c->d.detail, sizeof(c->d.detail),
+			 "neither PAM_PRELIM_CHECK nor PAM_UPDATE_AUTHTOK");
+	}
+	if (r != ACCORD_R_OK)
+		goto decided;
+
+	/* root (the real uid: passwd is setuid root) sets it without the
+	 * old one */
+	if (getuid() != 0) {
+		pr = pam_get_authtok(pamh, PAM_OLDAUTHTOK, &old, PA_PROMPT_OLD);
+		if (pr == PAM_CONV_AGAIN) {
+			code = PAM_INCOMPLETE;
+			goto out;
+		}
+		if (pr != PAM_SUCCESS || !old) {
+			r = ACCORD_R_BAD_SECRET;
+			snprintf(c->d.detail, sizeof(c->d.detail),
+				 "no current password given: %s", pam_strerror(pamh, pr));
+			goto decided;
+		}
+	}
+	/* libpam asks twice ("New password: ", "Retype new password: ") */
+	pr = pam_get_authtok(pamh, PAM_AUTHTOK, &new_pw, NULL);
+	if (pr == PAM_CONV_AGAIN) {
+		code = PAM_INCOMPLETE;
+		goto out;
+	}
+	if (pr != PAM_SUCCESS || !new_pw) {
+		r = ACCORD_R_PASSWORD_REJECTED;
+		snprintf(c->d.detail, sizeof(c->d.detail),
+			 "no new password: %s", pam_strerror(pamh, pr));
+		goto decided;
+	}
+	r = accord_decide_chauthtok(&c->ctx, old, new_pw, &c->d);
+decided:
+	c->d.reason = r;
+	code = pa_finish(c, "password");
+out:
+	pa_end(c);
+	free(c);
+	return code;
+}
+
+/* Sessions are audited, never refused: known profiles get PAM_SUCCESS,
+ * others PAM_IGNORE. */
+static int pa_session(pam_handle_t *pamh, enum pa_phase phase, int argc,
+		      const char **argv)
+{
+	struct pa_call *c = pa_new();
+	struct accord_snap_user u;
+	int code, r;
+
+	if (!c)
+		return PAM_BUF_ERR;
+	code = pa_begin(c, pamh, phase, argc, argv);
+	if (code != PAM_SUCCESS)
+		goto out;
+	if (c->d.reason == ACCORD_R_OK) {
+		r = accord_snap_user_by_name(&c->snap, c->user, &u);
+		if (r == -ENOENT) {
+			c->d.reason = ACCORD_R_UNKNOWN_USER;
+		} else if (r < 0) {
+			c->d.reason = ACCORD_R_INTERNAL_ERROR;
+			snprintf(c->d.detail, sizeof(c->d.detail),
+				 "snapshot record of the user: %s", strerror(-r));
+		}
+	}
+	/* not one of ours: nothing to record */
+	if (c->d.reason == ACCORD_R_UNKNOWN_USER) {
+		code = pa_code(phase, c->d.reason);
+		goto out;
+	}
+	code = pa_finish(c, "");
+out:
+	pa_end(c);
+	free(c);
+	return code;
+}
+
+PA_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
+				  const char **argv)
+{
+	(void)flags;
+	return pa_session(pamh, PA_SESSION_OPEN, argc, argv);
+}
+
+PA_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
+				   const char **argv)
+{
+	(void)flags;
+	return pa_session(pamh, PA_SESSION_CLOSE, argc, argv);
+}

@@ -1,0 +1,324 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# pam_accord.so in a real OpenSSH sshd on 127.0.0.1.  sshd runs with
+# pam_wrapper (its PAM service file comes from a scratch directory, not
+# /etc/pam.d) and nss_wrapper (the users come from this build's
+# libnss_accord.so.2 over a scratch snapshot, not /etc/passwd).  The
+# registry is made with pamfix (libaccord).  Checks:
+#
+#   - an accord user logs in with a password by keyboard-interactive and
+#     the session runs as its uid; a wrong password is refused
+#   - a DISABLED profile with a valid SSH key is refused by the account
+#     phase (the key alone worked while it was enabled)
+#   - a user outside the group permitted to the sshd application is
+#     refused (appl_denied), its password right
+#   - the audit file holds each decision
+#
+#   sshd_test.sh MODULE NSS_MODULE PAMFIX STACK [PRELOAD...]
+#
+# STACK: the example /etc/pam.d/sshd (conf/pam.d/sshd), used as it is
+# except that pam_accord.so is named by its build path with conf= of the
+# test: pam_accord in front of the system's own modules.
+#
+# PRELOAD: libraries that must come first in LD_PRELOAD (the ASan runtime
+# of a gcc ASan build).  Needs root (sshd's privilege separation), sshd,
+# ssh, sshpass and the wrappers; exits 77 (skipped) without them.
+# Prints "ok - ..." / "not ok - ..." and "N passed, M failed".
+
+# Under `meson test --setup valgrind` only this shell would be checked:
+# leave valgrind at once (the module is valgrinded by pam-module).
+case "${LD_PRELOAD:-}" in
+*vgpreload*) exec env -u LD_PRELOAD bash "$0" "$@" ;;
+esac
+set -u
+export LC_ALL=C
+
+if [ $# -lt 4 ]; then
+	echo "usage: $0 MODULE NSS_MODULE PAMFIX STACK [PRELOAD...]" >&2
+	exit 2
+fi
+MODULE=$1
+NSS=$2
+PAMFIX=$3
+STACK=$4
+shift 4
+PRELOAD="$* libpam_wrapper.so libnss_wrapper.so"
+PRELOAD=${PRELOAD# }
+
+skip() {
+	echo "# SKIP: $1"
+	exit 77
+}
+[ "$(id -u)" = 0 ] || skip "needs root (sshd privilege separation)"
+[ -x /usr/sbin/sshd ] || skip "no /usr/sbin/sshd"
+getent passwd sshd >/dev/null || skip "no sshd privilege-separation user"
+for p in ssh ssh-keygen sshpass; do
+	command -v "$p" >/dev/null || skip "no $p"
+done
+for l in libpam_wrapper.so libnss_wrapper.so; do
+	[ -e "/usr/lib/x86_64-linux-gnu/$l" ] || /sbin/ldconfig -p 2>/dev/null | grep -q "$l" ||
+		skip "no $l"
+done
+
+W=$(mktemp -d /tmp/accord-sshd-XXXXXX) || exit 1
+chmod 0755 "$W"
+SSHD_PID=
+# pam_wrapper makes /tmp/pam.<one char> per process and sshd's children
+# leave some behind; only 62 names exist (pitfall P4): remove ours.
+pam_dirs_before=$(ls -d /tmp/pam.? 2>/dev/null || true)
+cleanup() {
+	if [ -n "$SSHD_PID" ]; then
+		kill "$SSHD_PID" 2>/dev/null
+		wait "$SSHD_PID" 2>/dev/null
+	fi
+	# the listener's own record, should it ever differ from $!
+	if [ -s "$W/sshd.pid" ] && [ "$(cat "$W/sshd.pid")" != "$SSHD_PID" ]; then
+		kill "$(cat "$W/sshd.pid")" 2>/dev/null
+	fi
+	for d in /tmp/pam.?; do
+		[ -d "$d" ] || continue
+		grep -qxF "$d" <<<"$pam_dirs_before" || rm -rf "$d"
+	done
+	if [ -n "${KEEP_LOG:-}" ]; then
+		cp "$W/sshd.log" "$KEEP_LOG" 2>/dev/null
+	fi
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+ok() {
+	passed=$((passed + 1))
+	echo "ok - $1"
+}
+not_ok() {
+	failed=$((failed + 1))
+	echo "not ok - $1"
+	shift
+	local l
+	for l in "$@"; do
+		printf '%s\n' "$l" | sed 's/^/#   /'
+	done
+}
+check() { # DESCRIPTION EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected: $2" "got:      $3"; fi
+}
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+bail() {
+	not_ok "$@"
+	finish
+}
+
+# ---- the registry ----------------------------------------------------
+A=$W/acc
+mkdir -p "$A" "$W/pam.d" "$W/nss" "$W/keys" "$W/home"
+fix() {
+	"$PAMFIX" "$A" "$@" >"$W/fix.out" 2>"$W/fix.err" ||
+		bail "pamfix $*" "$(cat "$W/fix.err")"
+}
+fix init
+fix group sshusers
+for u in alice dave carol; do
+	mkdir -p "$W/home/$u"
+done
+fix user alice sshusers "$W/home/alice"
+fix user dave sshusers "$W/home/dave"
+fix user carol "" "$W/home/carol"
+fix passwd alice 'Alice-pw-1'
+fix passwd dave 'Dave-pw-1'
+fix passwd carol 'Carol-pw-1'
+# the sshd application: only the group sshusers
+fix appl sshd none
+fix permit sshd group sshusers
+auid=$("$PAMFIX" "$A" uid alice)
+
+# ---- sshd --------------------------------------------------------------
+install -d -m 0755 -o root -g root /run/sshd   # privilege separation
+ssh-keygen -q -t ed25519 -N '' -f "$W/host_ed25519" || bail "host key"
+ssh-keygen -q -t ed25519 -N '' -f "$W/dave_key" || bail "dave's key"
+install -m 0644 "$W/dave_key.pub" "$W/keys/dave"
+
+# sshd's PAM service is its program name: "sshd"; the application is the
+# service unless appl= says otherwise.  The example stack, with the
+# module of this build (pam_wrapper would look for a bare name in the
+# system's module directory) and the test's accord.conf.
+sed "s|pam_accord\.so|$MODULE conf=$A/accord.conf|" "$STACK" >"$W/pam.d/sshd"
+grep -q "^account.*$MODULE conf=" "$W/pam.d/sshd" || bail "the example stack names pam_accord.so"
+printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$W/pam.d/other"
+
+# root and the sshd privilege-separation user from the real files, the
+# accord users from the module
+cp /etc/passwd "$W/nss/passwd"
+cp /etc/group "$W/nss/group"
+
+cat >"$W/sshd_config" <<CFG
+ListenAddress 127.0.0.1
+HostKey $W/host_ed25519
+PidFile $W/sshd.pid
+UsePAM yes
+KbdInteractiveAuthentication yes
+PasswordAuthentication no
+PubkeyAuthentication yes
+AuthorizedKeysFile $W/keys/%u
+PermitRootLogin no
+StrictModes no
+UseDNS no
+LogLevel VERBOSE
+CFG
+
+# The environment of sshd (and of the programs that check what it sees).
+WRAP_ENV=(LD_PRELOAD="$PRELOAD"
+	PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$W/pam.d" PAM_WRAPPER_DISABLE_DEEPBIND=1
+	NSS_WRAPPER_PASSWD="$W/nss/passwd" NSS_WRAPPER_GROUP="$W/nss/group"
+	NSS_WRAPPER_MODULE_SO_PATH="$NSS" NSS_WRAPPER_MODULE_FN_PREFIX=accord
+	NSS_WRAPPER_DISABLE_DEEPBIND=1
+	ACCORD_SNAPSHOT="$A/snapshot"
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0")
+wrapped() {
+	env "${WRAP_ENV[@]}" "$@"
+}
+
+check "the wrapped NSS sees alice" "alice" "$(wrapped getent passwd alice | cut -d: -f1)"
+wrapped /usr/sbin/sshd -t -f "$W/sshd_config" >"$W/sshd-t.log" 2>&1 ||
+	bail "sshd -t accepts the configuration" "$(cat "$W/sshd-t.log")"
+
+# a free port: 22000 + pid % 1000, then the next ones
+port=$((22000 + $$ % 1000))
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	rm -f "$W/sshd.pid"
+	: >"$W/sshd.log"
+	# -D: no daemon, -e: log to stderr; an absolute path for re-exec.
+	# env execs sshd, so $! is sshd itself (not a subshell that would
+	# leave it running); none of our pipes stays open in it.
+	env "${WRAP_ENV[@]}" /usr/sbin/sshd -D -e -p "$port" -f "$W/sshd_config" \
+		</dev/null >/dev/null 2>"$W/sshd.log" &
+	SSHD_PID=$!
+	for _ in $(seq 50); do
+		if grep -q 'Server listening' "$W/sshd.log" ||
+			! kill -0 "$SSHD_PID" 2>/dev/null; then
+			break
+		fi
+		sleep 0.1
+	done
+	grep -q 'Server listening' "$W/sshd.log" && break
+	kill "$SSHD_PID" 2>/dev/null
+	wait "$SSHD_PID" 2>/dev/null
+	SSHD_PID=
+	port=$((port + 1))
+done
+[ -n "$SSHD_PID" ] || bail "sshd listens on 127.0.0.1" "$(tail -5 "$W/sshd.log")"
+ok "sshd listens on 127.0.0.1:$port"
+
+SSH=(ssh -F /dev/null -p "$port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+	-o LogLevel=ERROR -o ConnectTimeout=10)
+KBD=(-o PreferredAuthentications=keyboard-interactive -o NumberOfPasswordPrompts=1
+	-o PubkeyAuthentication=no)
+KEY=(-o PreferredAuthentications=publickey -o IdentitiesOnly=yes -o BatchMode=yes
+	-i "$W/dave_key")
+
+# audit NAME PHASE REASON USER [KEY=VALUE...]: a record with these fields
+# is in the audit file.
+audit_has() {
+	/usr/bin/python3 - "$A/audit.log" "$@" <<'EOF'
+import json, sys
+path, phase, reason, user = sys.argv[1:5]
+want = dict(a.split("=", 1) for a in sys.argv[5:])
+with open(path) as f:
+    for line in f:
+        r = json.loads(line)
+        if (r["phase"], r["reason"], r["user"]) == (phase, reason, user) and \
+           all(str(r.get(k)) == v for k, v in want.items()):
+            sys.exit(0)
+sys.exit(1)
+EOF
+}
+check_audit() { # DESCRIPTION PHASE REASON USER [KEY=VALUE...]
+	local d=$1
+	shift
+	if audit_has "$@"; then
+		ok "$d"
+	else
+		not_ok "$d" "no audit record $*" "$(cat "$A/audit.log" 2>/dev/null | tail -5)"
+	fi
+}
+
+# ---- the checks --------------------------------------------------------
+out=$(sshpass -p 'Alice-pw-1' "${SSH[@]}" "${KBD[@]}" alice@127.0.0.1 'id -u' 2>"$W/c.err")
+check "alice logs in with her password (keyboard-interactive)" 0 $?
+check "the session runs as alice's uid" "$auid" "$out"
+check_audit "audit: alice's auth, ok, from 127.0.0.1" auth ok alice rhost=127.0.0.1 method=password
+check_audit "audit: alice's account, granted by group sshusers" \
+	account ok alice granting=group:sshusers
+check_audit "audit: alice's session" session_open ok alice
+
+sshpass -p 'wrong-pw-1' "${SSH[@]}" "${KBD[@]}" alice@127.0.0.1 true 2>/dev/null
+rc=$?
+if [ "$rc" -ne 0 ]; then
+	ok "a wrong password is refused (exit $rc)"
+else
+	not_ok "a wrong password is refused"
+fi
+check_audit "audit: alice's bad password counted" auth bad_secret alice failures=1
+
+# dave's key works while he is enabled ...
+out=$("${SSH[@]}" "${KEY[@]}" dave@127.0.0.1 'echo in' 2>"$W/c.err")
+check "dave logs in with his key while enabled" "in" "$out"
+fix disable dave
+# ... and not once he is disabled: no password was asked, the account
+# phase refused him
+"${SSH[@]}" "${KEY[@]}" dave@127.0.0.1 'echo in' >"$W/c.out" 2>"$W/c.err"
+rc=$?
+if [ "$rc" -ne 0 ] && [ ! -s "$W/c.out" ]; then
+	ok "a disabled profile with a valid key is refused (exit $rc)"
+else
+	not_ok "a disabled profile with a valid key is refused" "exit $rc" "$(cat "$W/c.out")"
+fi
+check_audit "audit: dave refused by the account phase (disabled)" account disabled dave
+if grep -Eq "Accepted publickey for dave" "$W/sshd.log" &&
+	grep -q "Access denied for user dave by PAM account configuration" "$W/sshd.log"; then
+	ok "sshd logged dave's key accepted, then the account phase's refusal"
+else
+	not_ok "sshd logged dave's key accepted, then the account phase's refusal" \
+		"$(grep dave "$W/sshd.log" | tail -5)"
+fi
+
+# carol's password is right, but sshd is not her application
+sshpass -p 'Carol-pw-1' "${SSH[@]}" "${KBD[@]}" carol@127.0.0.1 'echo in' >"$W/c.out" 2>"$W/c.err"
+rc=$?
+if [ "$rc" -ne 0 ] && [ ! -s "$W/c.out" ]; then
+	ok "a user outside the permitted group is refused (exit $rc)"
+else
+	not_ok "a user outside the permitted group is refused" "exit $rc" "$(cat "$W/c.out")"
+fi
+check_audit "audit: carol's password was right" auth ok carol
+check_audit "audit: carol refused by the application check" \
+	account appl_denied carol granting=uacc appl=sshd
+
+if grep -q "Accepted keyboard-interactive/pam for alice" "$W/sshd.log"; then
+	ok "sshd logged alice's accepted login"
+else
+	not_ok "sshd logged alice's accepted login" "$(tail -20 "$W/sshd.log")"
+fi
+if grep -Eq "Failed keyboard-interactive/pam for carol|Access denied for user carol" \
+	"$W/sshd.log"; then
+	ok "sshd logged carol's refusal"
+else
+	not_ok "sshd logged carol's refusal" "$(grep carol "$W/sshd.log" | tail -5)"
+fi
+if grep -qE 'Alice-pw-1|Carol-pw-1|wrong-pw-1' "$A/audit.log"; then
+	not_ok "no password in the audit file"
+else
+	ok "no password in the audit file"
+fi
+if grep -qE 'AddressSanitizer|runtime error:' "$W/sshd.log"; then
+	not_ok "no sanitizer report in sshd's log" \
+		"$(grep -E -A5 'Sanitizer|runtime error' "$W/sshd.log" | head -20)"
+fi
+
+finish
