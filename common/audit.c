@@ -23,8 +23,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define KV_VALUE_MAX 256      /* source bytes shown per value in syslog */
+#include "wguard.h"
+
+#define KV_VALUE_MAX 64       /* source bytes shown per value in syslog */
+#define JSON_VALUE_MAX 256    /* source bytes kept per string in the file */
 #define AUDIT_LINE_MAX 65536  /* longest line accord_audit_read() accepts */
+#define KV_NFIELDS 15
+/* key (12 at most) '=' '"' 4 bytes per source byte "..." '"' NUL */
+#define KV_PAIR_MAX (16 + 4 * KV_VALUE_MAX + 8)
 
 static const char *nz(const char *s)
 {
@@ -33,49 +39,47 @@ static const char *nz(const char *s)
 
 /* ---- key=value ---------------------------------------------------------- */
 
-static bool kv_needs_quotes(const char *v)
-{
-	const unsigned char *p = (const unsigned char *)v;
-
-	if (!*p)
-		return true;
-	for (; *p; p++)
-		if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p >= 0x7f)
-			return true;
-	return false;
-}
-
-/* Renders key=value into out (at least 8 + 4 * KV_VALUE_MAX + keylen
- * bytes); returns its length. */
-static size_t kv_pair(char *out, const char *key, const char *v)
+/*
+ * Renders key=value into out (KV_PAIR_MAX bytes); returns its length.
+ * Printable ASCII passes; every other byte (controls, DEL, anything >=
+ * 0x80: NEL, U+2028, bidi controls, invalid UTF-8) is \xHH, so a syslog
+ * reader sees one record on one line with nothing hidden.  Values with
+ * spaces, quotes, '=', escapes or a cut are quoted; a value longer than
+ * KV_VALUE_MAX source bytes is cut there, between two escapes, and ends
+ * in "..." inside the quotes (*cut set).
+ */
+static size_t kv_pair(char *out, const char *key, const char *v, bool *cut)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t n = 0, i;
-	bool quote = kv_needs_quotes(v);
+	size_t n, i, len = strlen(v);
+	bool quote = len == 0 || len > KV_VALUE_MAX;
 
-	n = (size_t)sprintf(out, "%s=", key);
+	for (i = 0; i < len && i < KV_VALUE_MAX && !quote; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		quote = c <= ' ' || c == '"' || c == '=' || c == '\\' || c >= 0x7f;
+	}
+	n = (size_t)snprintf(out, KV_PAIR_MAX, "%s=", key);
 	if (quote)
 		out[n++] = '"';
-	for (i = 0; v[i]; i++) {
+	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)v[i];
 
 		if (i == KV_VALUE_MAX) {
 			memcpy(out + n, "...", 3);
 			n += 3;
+			*cut = true;
 			break;
 		}
 		if (c == '"' || c == '\\') {
 			out[n++] = '\\';
 			out[n++] = (char)c;
-		} else if (c < ' ' || c == 0x7f) {
-			/* \xHH: a newline must never split a syslog record */
+		} else if (c < 0x20 || c >= 0x7f) {
 			out[n++] = '\\';
 			out[n++] = 'x';
 			out[n++] = hex[c >> 4];
 			out[n++] = hex[c & 15];
 		} else {
-			/* UTF-8 passes: syslog carries it, and names in other
-			 * scripts stay readable */
 			out[n++] = (char)c;
 		}
 	}
@@ -87,19 +91,23 @@ static size_t kv_pair(char *out, const char *key, const char *v)
 
 size_t accord_audit_kv(const struct accord_audit_rec *r, char *buf, size_t len)
 {
+	static const char trunc[] = " truncated=1";
 	char num[2][24];
-	const char *keys[] = {
-		"phase", "result", "reason", "user", "service", "appl", "method",
-		"job_user", "current_user", "rhost", "tty", "granting", "generation",
-		"failures", "host",
+	/* what this host decided first; what the other end chose last, so
+	 * that a long name cannot push the decision out of the line */
+	const char *keys[KV_NFIELDS] = {
+		"phase", "result", "reason", "service", "appl", "method", "host",
+		"rhost", "tty", "generation", "failures", "granting", "user",
+		"job_user", "current_user",
 	};
-	const char *vals[] = {
-		nz(r->phase), nz(r->result), nz(r->reason), nz(r->user), nz(r->service),
-		nz(r->appl), nz(r->method), nz(r->job_user), nz(r->current_user),
-		nz(r->rhost), nz(r->tty), nz(r->granting), num[0], num[1], nz(r->host),
+	const char *vals[KV_NFIELDS] = {
+		nz(r->phase), nz(r->result), nz(r->reason), nz(r->service), nz(r->appl),
+		nz(r->method), nz(r->host), nz(r->rhost), nz(r->tty), num[0], num[1],
+		nz(r->granting), nz(r->user), nz(r->job_user), nz(r->current_user),
 	};
-	char pair[32 + 4 * KV_VALUE_MAX + 8];
-	size_t n, i;
+	char pairs[KV_NFIELDS][KV_PAIR_MAX];
+	size_t plen[KV_NFIELDS], total, n, i, nkeys = KV_NFIELDS;
+	bool cut = false;
 
 	if (!len)
 		return 0;
@@ -110,17 +118,38 @@ size_t accord_audit_kv(const struct accord_audit_rec *r, char *buf, size_t len)
 		buf[0] = '\0';
 		return 0;
 	}
-	/* whole pairs only: a cut never leaves an open quote or half an
-	 * escape behind */
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		size_t m = kv_pair(pair, keys[i], vals[i]);
-
-		if (n + 1 + m >= len)
+	total = n;
+	for (i = 0; i < nkeys; i++) {
+		plen[i] = kv_pair(pairs[i], keys[i], vals[i], &cut);
+		total += 1 + plen[i];
+	}
+	if (total + (cut ? sizeof(trunc) - 1 : 0) < len) {
+		for (i = 0; i < nkeys; i++) {
+			buf[n++] = ' ';
+			memcpy(buf + n, pairs[i], plen[i]);
+			n += plen[i];
+		}
+		if (cut) {
+			memcpy(buf + n, trunc, sizeof(trunc) - 1);
+			n += sizeof(trunc) - 1;
+		}
+		buf[n] = '\0';
+		return n;
+	}
+	/* whole pairs only, in order, with room kept for the mark: a cut
+	 * never leaves an open quote or half an escape behind */
+	for (i = 0; i < nkeys; i++) {
+		if (n + 1 + plen[i] + (sizeof(trunc) - 1) >= len)
 			break;
 		buf[n++] = ' ';
-		memcpy(buf + n, pair, m + 1);
-		n += m;
+		memcpy(buf + n, pairs[i], plen[i]);
+		n += plen[i];
 	}
+	if (n + sizeof(trunc) - 1 < len) {
+		memcpy(buf + n, trunc, sizeof(trunc) - 1);
+		n += sizeof(trunc) - 1;
+	}
+	buf[n] = '\0';
 	return n;
 }
 
@@ -176,15 +205,21 @@ static size_t utf8_seq(const unsigned char *p)
 	return 0;
 }
 
+/* A JSON string of at most JSON_VALUE_MAX source bytes, cut between two
+ * characters and marked "..." */
 static void put_json_string(struct out *o, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)nz(s);
+	const unsigned char *p = (const unsigned char *)nz(s), *start = p;
 	char esc[8];
 
 	put(o, "\"", 1);
 	while (*p) {
-		size_t k;
+		size_t k = utf8_seq(p);
 
+		if ((size_t)(p - start) + (k ? k : 1) > JSON_VALUE_MAX) {
+			puts_(o, "...");
+			break;
+		}
 		if (*p == '"' || *p == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)*p;
@@ -194,7 +229,7 @@ static void put_json_string(struct out *o, const char *s)
 			snprintf(esc, sizeof(esc), "\\u%04x", *p);
 			put(o, esc, 6);
 			p++;
-		} else if ((k = utf8_seq(p)) > 0) {
+		} else if (k > 0) {
 			put(o, (const char *)p, k);
 			p += k;
 		} else {
@@ -258,87 +293,162 @@ size_t accord_audit_json(const struct accord_audit_rec *r, char *buf,
 
 /* ---- the file ----------------------------------------------------------- */
 
-int accord_audit_append(const char *path, const struct accord_audit_rec *r,
-			struct accord_err *err)
+static bool owner_ok(uid_t uid)
 {
-	char stackbuf[4096], *line = stackbuf, *big = NULL;
+	/* root's; the caller's own only when the caller is not root (tests) */
+	return uid == 0 || uid == geteuid();
+}
+
+/* dir gets the directory part of path ("." or "/" included), *base the
+ * last name.  0, -ENAMETOOLONG, or -EISDIR for a path ending in '/'. */
+static int split_path(const char *path, char *dir, size_t dlen, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash) {
+		snprintf(dir, dlen, ".");
+		*base = path;
+	} else if (slash == path) {
+		snprintf(dir, dlen, "/");
+		*base = slash + 1;
+	} else {
+		if ((size_t)(slash - path) >= dlen)
+			return -ENAMETOOLONG;
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+		*base = slash + 1;
+	}
+	return **base ? 0 : -EISDIR;
+}
+
+/*
+ * The audit file, opened for appending through its directory: the
+ * directory not a link, owned by root (or the caller when not root), not
+ * writable by group or others; the file not a link, regular, one link,
+ * owned likewise, no group or other bits (a mistyped user name in it may
+ * be a password).  Returns the descriptor or -errno.
+ */
+static int open_audit(const char *path, struct accord_err *err)
+{
+	char dir[4096];
+	const char *base;
 	struct stat st;
-	size_t n;
-	ssize_t w;
 	bool created = true;
-	int fd, rc = 0;
+	int dfd, fd, r;
 
-	n = accord_audit_json(r, stackbuf, sizeof(stackbuf));
-	if (n == 0) {
-		/* 15 strings, each at most 6 output bytes per input byte */
-		size_t cap = 1024;
-
-		cap += 6 * (strlen(nz(r->host)) + strlen(nz(r->service)) +
-			    strlen(nz(r->appl)) + strlen(nz(r->phase)) +
-			    strlen(nz(r->method)) + strlen(nz(r->result)) +
-			    strlen(nz(r->reason)) + strlen(nz(r->user)) +
-			    strlen(nz(r->job_user)) + strlen(nz(r->current_user)) +
-			    strlen(nz(r->rhost)) + strlen(nz(r->tty)) +
-			    strlen(nz(r->granting)));
-		big = malloc(cap);
-		if (!big)
-			return accord_err_set(err, -ENOMEM, "out of memory");
-		line = big;
-		n = accord_audit_json(r, big, cap);
-		if (n == 0) {
-			rc = accord_err_set(err, -EOVERFLOW, "audit record too long");
-			goto out;
-		}
+	r = split_path(path, dir, sizeof(dir), &base);
+	if (r < 0)
+		return accord_err_set(err, r, "cannot open audit file %s: %s", path,
+				      strerror(-r));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			return accord_err_set(err, -EPERM,
+					      "refusing audit file %s: its directory %s is a "
+					      "symbolic link or not a directory", path, dir);
+		return accord_err_set(err, -errno, "cannot open the directory of audit file "
+				      "%s: %s", path, strerror(errno));
+	}
+	if (fstat(dfd, &st) < 0) {
+		r = accord_err_set(err, -errno, "cannot stat %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (!owner_ok(st.st_uid) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		r = accord_err_set(err, -EPERM,
+				   "refusing audit file %s: its directory %s must be owned by root "
+				   "and not writable by group or others (chown root %s; chmod go-w "
+				   "%s)", path, dir, dir, dir);
+		goto out;
 	}
 	/* O_EXCL first, so we know whether the mode is ours to set */
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
+	fd = openat(dfd, base, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
 	if (fd < 0 && errno == EEXIST) {
 		created = false;
-		fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		fd = openat(dfd, base, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	}
 	if (fd < 0) {
 		if (errno == ELOOP)
-			rc = accord_err_set(err, -EPERM,
-					    "refusing audit file %s: a symbolic link", path);
+			r = accord_err_set(err, -EPERM,
+					   "refusing audit file %s: a symbolic link", path);
 		else
-			rc = accord_err_set(err, -errno, "cannot open audit file %s: %s",
-					    path, strerror(errno));
+			r = accord_err_set(err, -errno, "cannot open audit file %s: %s", path,
+					   strerror(errno));
 		goto out;
 	}
 	if (created && fchmod(fd, 0600) < 0) {
-		rc = accord_err_set(err, -errno, "cannot chmod %s: %s", path, strerror(errno));
-		goto close;
+		r = accord_err_set(err, -errno, "cannot chmod %s: %s", path, strerror(errno));
+		goto fail;
 	}
 	if (fstat(fd, &st) < 0) {
-		rc = accord_err_set(err, -errno, "cannot stat %s: %s", path, strerror(errno));
-		goto close;
+		r = accord_err_set(err, -errno, "cannot stat %s: %s", path, strerror(errno));
+		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		rc = accord_err_set(err, -EPERM, "refusing audit file %s: not a regular file",
-				    path);
-		goto close;
+		r = accord_err_set(err, -EPERM, "refusing audit file %s: not a regular file",
+				   path);
+		goto fail;
 	}
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		rc = accord_err_set(err, -EPERM,
-				    "refusing audit file %s: it must be owned by root and not "
-				    "writable by group or others (chown root %s; chmod go-w %s)",
-				    path, path, path);
-		goto close;
+	if (!owner_ok(st.st_uid) || (st.st_mode & 077) || st.st_nlink != 1) {
+		r = accord_err_set(err, -EPERM,
+				   "refusing audit file %s: it must be owned by root, have mode "
+				   "0600 and one link (it has uid %u, mode %04o, %lu links; "
+				   "chown root %s; chmod 0600 %s)", path, (unsigned)st.st_uid,
+				   (unsigned)(st.st_mode & 07777), (unsigned long)st.st_nlink,
+				   path, path);
+		goto fail;
 	}
-	/* one write: O_APPEND makes it one record even with many writers */
+	r = fd;
+	goto out;
+fail:
+	close(fd);
+out:
+	close(dfd);
+	return r;
+}
+
+int accord_audit_append(const char *path, const struct accord_audit_rec *r,
+			struct accord_err *err)
+{
+	/* 13 strings of at most JSON_VALUE_MAX source bytes, 6 output
+	 * bytes each at most, and the rest */
+	enum { CAP = 1024 + 13 * (6 * JSON_VALUE_MAX + 8) };
+	struct accord_wguard g;
+	char *line;
+	size_t n;
+	ssize_t w;
+	int fd, rc = 0;
+
+	line = malloc(CAP);
+	if (!line)
+		return accord_err_set(err, -ENOMEM, "out of memory");
+	n = accord_audit_json(r, line, CAP);
+	if (n == 0) {
+		rc = accord_err_set(err, -EOVERFLOW, "audit record too long");
+		goto out;
+	}
+	fd = open_audit(path, err);
+	if (fd < 0) {
+		rc = fd;
+		goto out;
+	}
+	/* one write: O_APPEND makes it one record even with many writers;
+	 * the caller's file size limit must not cut it */
+	accord_wguard_begin(&g);
 	do
 		w = write(fd, line, n);
 	while (w < 0 && errno == EINTR);
 	if (w < 0)
-		rc = accord_err_set(err, -errno, "cannot write audit file %s: %s", path,
-				    strerror(errno));
+		rc = -errno;
+	accord_wguard_end(&g);
+	if (w < 0)
+		rc = accord_err_set(err, rc, "cannot write audit file %s: %s", path,
+				    strerror(-rc));
 	else if ((size_t)w != n)
 		rc = accord_err_set(err, -EIO, "short write to audit file %s", path);
-close:
 	close(fd);
 out:
-	free(big);
+	free(line);
 	return rc;
 }
 

@@ -219,25 +219,84 @@ int accord_config_load(const char *path, bool missing_ok,
 {
 	struct stat st;
 	char *text = NULL;
-	size_t len = 0;
-	int r;
+	size_t len = 0, cap;
+	int fd, r;
 
-	if (lstat(path, &st) < 0) {
+	/* one descriptor for the check and the read: what was checked is
+	 * what is read.  O_NONBLOCK: a FIFO must not hang the caller. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
 		if (errno == ENOENT && missing_ok)
 			return 0;
+		if (errno == ELOOP)
+			return accord_err_set(err, -EINVAL,
+					      "%s is not a regular file (a symbolic link)", path);
 		return accord_err_set(err, -errno, "cannot read %s: %s", path, strerror(errno));
 	}
-	if (!S_ISREG(st.st_mode))
-		return accord_err_set(err, -EINVAL, "%s is not a regular file", path);
-	if (fu_trusted(&st) < 0)
-		return accord_err_set(err, -EPERM,
-				      "refusing %s: it must be owned by root and not writable "
-				      "by group or others (chown root %s; chmod go-w %s)",
-				      path, path, path);
-	r = fu_read_file(path, CONF_FILE_MAX, &text, &len);
-	if (r < 0)
-		return accord_err_set(err, r, "cannot read %s: %s", path, strerror(-r));
+	if (fstat(fd, &st) < 0) {
+		r = accord_err_set(err, -errno, "cannot stat %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = accord_err_set(err, -EINVAL, "%s is not a regular file", path);
+		goto out;
+	}
+	if (fu_trusted(&st) < 0) {
+		r = accord_err_set(err, -EPERM,
+				   "refusing %s: it must be owned by root and not writable "
+				   "by group or others (chown root %s; chmod go-w %s)",
+				   path, path, path);
+		goto out;
+	}
+	if ((size_t)st.st_size > CONF_FILE_MAX) {
+		r = accord_err_set(err, -EFBIG, "cannot read %s: %s", path, strerror(EFBIG));
+		goto out;
+	}
+	cap = (size_t)st.st_size + 1;
+	text = malloc(cap + 1);
+	if (!text) {
+		r = accord_err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nt;
+
+			if (cap > CONF_FILE_MAX) {
+				r = accord_err_set(err, -EFBIG, "cannot read %s: %s", path,
+						   strerror(EFBIG));
+				goto out;
+			}
+			nt = realloc(text, cap * 2 + 1);
+			if (!nt) {
+				r = accord_err_set(err, -ENOMEM, "out of memory");
+				goto out;
+			}
+			text = nt;
+			cap *= 2;
+		}
+		n = read(fd, text + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = accord_err_set(err, -errno, "cannot read %s: %s", path,
+					   strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > CONF_FILE_MAX) {
+		r = accord_err_set(err, -EFBIG, "cannot read %s: %s", path, strerror(EFBIG));
+		goto out;
+	}
+	text[len] = '\0';
 	r = accord_config_parse(text, len, path, cfg, err);
+out:
 	free(text);
+	close(fd);
 	return r;
 }

@@ -4,58 +4,163 @@
  *
  * Every file is reached with openat() from directory descriptors that
  * were opened without following links and checked once (owner, mode), and
- * every file is checked again on its own descriptor, so a link or a
- * rename planted between check and use cannot redirect a read or a write.
+ * every file is checked again on its own descriptor (owner, mode, one
+ * link), so a link or a rename planted between check and use cannot
+ * redirect a read or a write.
  *
  * A password file is replaced as a whole (tmp, fsync, rename, fsync dir).
- * A logon record is one fixed-size block rewritten in place under an
- * fcntl write lock on the record itself: the lock is what makes counting
- * exact across processes and, on NFS, across hosts; the checksum is what
- * lets a reader that takes no lock notice a torn read.
+ * A logon record is two 64-byte slots written alternately under an open
+ * file description lock on the record itself: the lock is what makes
+ * counting exact across processes, threads and, on NFS, hosts; the two
+ * slots are what make a torn write harmless (the other slot still holds
+ * the state before it); the checksums are what let a reader that takes
+ * no lock tell a slot being written from a whole one.
+ *
+ * Every write runs under accord_wguard (wguard.h): RLIMIT_FSIZE and
+ * SIGXFSZ are the caller's to choose, and the caller of su is the one
+ * guessing passwords.
  */
 #include <accord/logon.h>
 #include <accord/state.h>
 
 #include <crypt.h>
+#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "hash.h"
+#include "wguard.h"
 
 struct accord_secrets {
 	int dir_fd;       /* <registry>/secrets */
 	int pw_fd;        /* .../password */
 	int logon_fd;     /* .../logon */
+	unsigned lock_timeout_ms;
 	char path[PATH_MAX];
 };
 
 #define SECRET_MAGIC "accord-secret 1 "
 #define SECRET_FILE_MAX 1024
+#define TMP_PREFIX ".tmp-"
+#define TMP_STALE 3600    /* seconds after which a leftover tmp file goes */
 
 /*
- * The logon record, 64 bytes, little-endian:
- *   0 magic "ACCLOGON"   8 u32 version (1)   12 u32 uid
- *  16 i64 created       24 u32 failures      28 u32 revoked
- *  32 i64 last_success  40 i64 last_failure  48 i64 revoked_at
+ * The logon record: a 128-byte file of two 64-byte slots.  A slot,
+ * little-endian:
+ *   0 magic "ACCLOGv2"   8 u32 seq (never 0)   12 u32 uid
+ *  16 i64 created       24 u32 failures       28 u32 revoked
+ *  32 i64 last_success  40 i64 last_failure   48 i64 revoked_at
  *  56 u64 accord_checksum of bytes [0, 56)
+ * The valid slot with the newer seq (serial arithmetic) is the record; a
+ * write goes to the other one.  See logon.h for empty and damaged files.
  */
-#define LOGON_MAGIC "ACCLOGON"
-#define LOGON_VERSION 1u
-#define LOGON_SIZE 64
+#define LOGON_MAGIC "ACCLOGv2"
+#define SLOT_SIZE 64
+#define LOGON_SIZE (2 * SLOT_SIZE)
 #define DAY 86400
 
 /* A valid yescrypt setting of the cost crypt_gensalt_ra("$y$", 0) picks
  * (j9T), for the dummy verify. */
 static const char dummy_setting[] = "$y$j9T$TyPyj6Eak7Yk3ziyFWCQ11";
+
+/* ---- write guard (wguard.h) -------------------------------------------- */
+
+static pthread_mutex_t wg_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned wg_users;
+static bool wg_raised;
+static struct rlimit wg_saved;
+
+void accord_wguard_begin(struct accord_wguard *g)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGXFSZ);
+	g->masked = pthread_sigmask(SIG_BLOCK, &set, &g->oldmask) == 0;
+	g->entered = pthread_mutex_lock(&wg_mu) == 0;
+	if (!g->entered)
+		return;
+	if (wg_users++ == 0 && geteuid() == 0) {
+		struct rlimit old, inf = { RLIM_INFINITY, RLIM_INFINITY };
+
+		if (getrlimit(RLIMIT_FSIZE, &old) == 0 &&
+		    (old.rlim_cur != RLIM_INFINITY || old.rlim_max != RLIM_INFINITY)) {
+			/* without CAP_SYS_RESOURCE (a container) the hard
+			 * limit stays: the soft one up to it, at least */
+			struct rlimit soft = { old.rlim_max, old.rlim_max };
+
+			if (setrlimit(RLIMIT_FSIZE, &inf) == 0 ||
+			    (old.rlim_cur != old.rlim_max &&
+			     setrlimit(RLIMIT_FSIZE, &soft) == 0)) {
+				wg_saved = old;
+				wg_raised = true;
+			}
+		}
+	}
+	pthread_mutex_unlock(&wg_mu);
+}
+
+void accord_wguard_end(struct accord_wguard *g)
+{
+	if (g->entered && pthread_mutex_lock(&wg_mu) == 0) {
+		if (--wg_users == 0 && wg_raised) {
+			setrlimit(RLIMIT_FSIZE, &wg_saved);
+			wg_raised = false;
+		}
+		pthread_mutex_unlock(&wg_mu);
+	}
+	g->entered = false;
+	if (g->masked) {
+		sigset_t set, pending;
+		struct timespec zero = { 0, 0 };
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGXFSZ);
+		/* a SIGXFSZ of our own write (limit not raised): the write
+		 * already failed with EFBIG, which the caller handles; the
+		 * signal must not kill the process once unblocked.  One the
+		 * caller had blocked itself stays theirs. */
+		if (!sigismember(&g->oldmask, SIGXFSZ) && sigpending(&pending) == 0 &&
+		    sigismember(&pending, SIGXFSZ)) {
+			while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+				;
+		}
+		pthread_sigmask(SIG_SETMASK, &g->oldmask, NULL);
+		g->masked = false;
+	}
+}
+
+/* pwrite of the whole buffer, EINTR retried; 0 or -errno (-EIO for a
+ * write that makes no progress). */
+static int pwrite_all(int fd, const unsigned char *b, size_t len, off_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t m = pwrite(fd, b + done, len - done, off + (off_t)done);
+
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m < 0)
+			return -errno;
+		if (m == 0)
+			return -EIO;
+		done += (size_t)m;
+	}
+	return 0;
+}
 
 /* ---- trust -------------------------------------------------------------- */
 
@@ -81,16 +186,29 @@ static int check_trust(const struct stat *st, bool dir, const char *path,
 				      "refusing %s: mode %04o gives group or others access "
 				      "(chmod go= %s)",
 				      path, (unsigned)(st->st_mode & 07777), path);
+	/* a second name would be a second way in (or a file planted by
+	 * linking one of ours) */
+	if (!dir && st->st_nlink != 1)
+		return accord_err_set(err, -EPERM,
+				      "refusing %s: it has %lu links, not 1 (remove the other "
+				      "names)", path, (unsigned long)st->st_nlink);
 	return 0;
 }
 
-/* open errors of a path we refuse to follow */
+/*
+ * open errors of a path we refuse to follow.  Never -EACCES (a wrong
+ * password) nor -ENOENT (nothing stored): -EPERM for what we may not or
+ * will not open, -EIO for the rest.
+ */
 static int open_error(int e, const char *path, struct accord_err *err)
 {
 	if (e == ELOOP || e == ENOTDIR)
 		return accord_err_set(err, -EPERM,
 				      "refusing %s: a symbolic link or not a directory", path);
-	return accord_err_set(err, -e, "cannot open %s: %s", path, strerror(e));
+	if (e == EACCES || e == EPERM)
+		return accord_err_set(err, -EPERM, "cannot open %s: %s", path, strerror(e));
+	return accord_err_set(err, e == ENOMEM || e == EMFILE || e == ENFILE ? -e : -EIO,
+			      "cannot open %s: %s", path, strerror(e));
 }
 
 static int open_dir(int parent, const char *name, const char *path, bool create,
@@ -132,6 +250,41 @@ fail:
 	return r;
 }
 
+/* The registry directory: not a link, a directory owned by root (or the
+ * caller), not writable by group or others.  Readable by all is fine (the
+ * snapshot lives there); it may be a mount point. */
+static int open_registry(const char *dir, struct accord_err *err)
+{
+	struct stat st;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return accord_err_set(err, -ENOENT, "cannot open the registry %s: %s",
+					      dir, strerror(ENOENT));
+		if (errno == ELOOP || errno == ENOTDIR)
+			return accord_err_set(err, -EPERM,
+					      "refusing the registry %s: a symbolic link or not a "
+					      "directory", dir);
+		return accord_err_set(err, errno == EACCES ? -EPERM : -errno,
+				      "cannot open the registry %s: %s", dir, strerror(errno));
+	}
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+
+		close(fd);
+		return accord_err_set(err, -e, "cannot stat %s: %s", dir, strerror(e));
+	}
+	if (!owner_ok(st.st_uid) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(fd);
+		return accord_err_set(err, -EPERM,
+				      "refusing the registry %s: it must be owned by root and not "
+				      "writable by group or others (chown root %s; chmod go-w %s)",
+				      dir, dir, dir);
+	}
+	return fd;
+}
+
 int accord_secrets_open(const char *registry_dir, bool create,
 			struct accord_secrets **out, struct accord_err *err)
 {
@@ -144,18 +297,17 @@ int accord_secrets_open(const char *registry_dir, bool create,
 	if (!s)
 		return accord_err_set(err, -ENOMEM, "out of memory");
 	s->dir_fd = s->pw_fd = s->logon_fd = -1;
+	s->lock_timeout_ms = ACCORD_LOGON_LOCK_TIMEOUT_MS;
 	if (snprintf(s->path, sizeof(s->path), "%s/secrets", registry_dir) >=
 	    (int)sizeof(s->path)) {
 		r = accord_err_set(err, -ENAMETOOLONG, "registry path %s is too long",
 				   registry_dir);
 		goto fail;
 	}
-	reg_fd = open(registry_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (reg_fd < 0) {
-		r = accord_err_set(err, -errno, "cannot open the registry %s: %s",
-				   registry_dir, strerror(errno));
+	r = open_registry(registry_dir, err);
+	if (r < 0)
 		goto fail;
-	}
+	reg_fd = r;
 	r = open_dir(reg_fd, "secrets", s->path, create, err);
 	close(reg_fd);
 	if (r < 0)
@@ -191,11 +343,67 @@ void accord_secrets_close(struct accord_secrets *s)
 	free(s);
 }
 
+void accord_secrets_set_lock_timeout(struct accord_secrets *s, unsigned ms)
+{
+	if (s)
+		s->lock_timeout_ms = ms;
+}
+
 static int check_profile_name(const char *name, struct accord_err *err)
 {
 	if (!name)
 		return accord_err_set(err, -EINVAL, "no profile name");
 	return accord_check_name("profile name", name, err);
+}
+
+/* ---- locks -------------------------------------------------------------- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * An open file description lock (F_OFD_SETLK) on the whole file, retried
+ * with short sleeps for at most timeout_ms: it belongs to this descriptor
+ * only, so two threads of one process exclude each other and closing
+ * some other descriptor of the file does not drop it.  It goes away with
+ * the descriptor.  0, -ETIMEDOUT, or -errno (never -EACCES).
+ */
+static int lock_record(int fd, short type, unsigned timeout_ms, const char *path,
+		       struct accord_err *err)
+{
+	struct flock lk = { .l_type = type, .l_whence = SEEK_SET, .l_start = 0,
+			    .l_len = 0, .l_pid = 0 };
+	int64_t deadline = mono_ms() + timeout_ms;
+	long sleep_us = 500;
+
+	for (;;) {
+		int64_t left;
+
+		if (fcntl(fd, F_OFD_SETLK, &lk) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EACCES)
+			return accord_err_set(err, errno == EPERM ? -EPERM : -EIO,
+					      "cannot lock %s: %s", path, strerror(errno));
+		left = deadline - mono_ms();
+		if (left <= 0)
+			return accord_err_set(err, -ETIMEDOUT,
+					      "timed out after %u ms waiting for the lock on %s "
+					      "(a stuck lock holder, or an NFS lock server that does "
+					      "not answer)", timeout_ms, path);
+		if (sleep_us / 1000 > left)
+			sleep_us = (long)left * 1000;
+		nanosleep(&(struct timespec){ .tv_sec = sleep_us / 1000000,
+					      .tv_nsec = (sleep_us % 1000000) * 1000 }, NULL);
+		if (sleep_us < 20000)
+			sleep_us *= 2;
+	}
 }
 
 /* ---- passwords ---------------------------------------------------------- */
@@ -247,7 +455,8 @@ static int parse_i64(const char **p, int64_t *out)
 
 /*
  * Reads the hash of p into hash[CRYPT_OUTPUT_SIZE]: 0, -ENOENT (none, or
- * one of an earlier profile), -EBADMSG, -EPERM.
+ * one of an earlier profile), -EBADMSG, -EPERM (untrusted, or may not be
+ * opened), -EIO (cannot be read).  Never -EACCES.
  */
 static int load_secret(struct accord_secrets *s, const struct accord_profile_ref *p,
 		       char *hash, struct accord_err *err)
@@ -269,7 +478,7 @@ static int load_secret(struct accord_secrets *s, const struct accord_profile_ref
 		return open_error(errno, path, err);
 	}
 	if (fstat(fd, &st) < 0) {
-		r = accord_err_set(err, -errno, "cannot stat %s: %s", path, strerror(errno));
+		r = accord_err_set(err, -EIO, "cannot stat %s: %s", path, strerror(errno));
 		goto out;
 	}
 	r = check_trust(&st, false, path, err);
@@ -279,7 +488,7 @@ static int load_secret(struct accord_secrets *s, const struct accord_profile_ref
 		n = pread(fd, buf, sizeof(buf) - 1, 0);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		r = accord_err_set(err, -errno, "cannot read %s: %s", path, strerror(errno));
+		r = accord_err_set(err, -EIO, "cannot read %s: %s", path, strerror(errno));
 		goto out;
 	}
 	buf[n] = '\0';
@@ -312,14 +521,39 @@ out:
 	return r;
 }
 
+/* One hash: 0 (match), -EACCES (no match), -EBADMSG (a hash this system
+ * cannot compute), -ENOMEM. */
+static int check_hash(struct accord_secrets *s, const struct accord_profile_ref *p,
+		      const char *pw, const char *hash, struct accord_err *err)
+{
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	const char *out;
+	size_t n = strlen(hash);
+	int r;
+
+	if (!cd) {
+		accord_secret_dummy_verify(pw);
+		return accord_err_set(err, -ENOMEM, "out of memory");
+	}
+	out = crypt_rn(pw, hash, cd, sizeof(*cd));
+	if (!out || out[0] == '*')
+		r = accord_err_set(err, -EBADMSG,
+				   "password file %s/password/%s holds a hash this system "
+				   "cannot compute; set the password again", s->path, p->name);
+	else if (strlen(out) == n && ct_equal(out, hash, n))
+		r = 0;
+	else
+		r = accord_err_set(err, -EACCES, "wrong password for %s", p->name);
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return r;
+}
+
 int accord_secret_verify(struct accord_secrets *s,
 			 const struct accord_profile_ref *p, const char *pw,
 			 struct accord_err *err)
 {
 	char hash[CRYPT_OUTPUT_SIZE];
-	struct crypt_data *cd = NULL;
-	const char *out;
-	size_t n;
 	int r;
 
 	r = check_profile_name(p->name, err);
@@ -327,33 +561,11 @@ int accord_secret_verify(struct accord_secrets *s,
 		r = accord_err_set(err, -EINVAL, "no password given");
 	if (r == 0)
 		r = load_secret(s, p, hash, err);
-	if (r < 0) {
+	if (r < 0)
 		/* every answer costs one hash */
 		accord_secret_dummy_verify(pw);
-		goto out;
-	}
-	cd = calloc(1, sizeof(*cd));
-	if (!cd) {
-		r = accord_err_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	out = crypt_rn(pw, hash, cd, sizeof(*cd));
-	n = strlen(hash);
-	if (!out || out[0] == '*') {
-		r = accord_err_set(err, -EBADMSG,
-				   "password file %s/password/%s holds a hash this system "
-				   "cannot compute; set the password again", s->path, p->name);
-		goto out;
-	}
-	if (strlen(out) == n && ct_equal(out, hash, n))
-		r = 0;
 	else
-		r = accord_err_set(err, -EACCES, "wrong password for %s", p->name);
-out:
-	if (cd) {
-		explicit_bzero(cd, sizeof(*cd));
-		free(cd);
-	}
+		r = check_hash(s, p, pw, hash, err);
 	explicit_bzero(hash, sizeof(hash));
 	return r;
 }
@@ -365,24 +577,39 @@ static int tmp_name(char *buf, size_t len)
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
 		rnd = (uint64_t)time(NULL) ^ (uint64_t)clock();
 	/* profile names never start with '.' */
-	return snprintf(buf, len, ".tmp-%ld-%016llx", (long)getpid(),
+	return snprintf(buf, len, TMP_PREFIX "%ld-%016llx", (long)getpid(),
 			(unsigned long long)rnd) >= (int)len ? -ENAMETOOLONG : 0;
 }
 
-static int write_all_fd(int fd, const char *p, size_t len)
+/*
+ * Removes temporary files of password replacements that a crash or a
+ * kill left behind (older than TMP_STALE: a younger one may be another
+ * process's replacement in progress).  Best effort.
+ */
+static void sweep_tmp(int dir_fd)
 {
-	while (len) {
-		ssize_t n = write(fd, p, len);
+	time_t now = time(NULL);
+	struct dirent *e;
+	DIR *d;
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
 	}
-	return 0;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)))
+			continue;
+		if (fstatat(dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_mtime < now - TMP_STALE)
+			unlinkat(dir_fd, e->d_name, 0);
+	}
+	closedir(d);
 }
 
 int accord_secret_set(struct accord_secrets *s,
@@ -391,6 +618,7 @@ int accord_secret_set(struct accord_secrets *s,
 {
 	char path[PATH_MAX + 64], tmp[64], line[CRYPT_OUTPUT_SIZE + 64];
 	struct crypt_data *cd = NULL;
+	struct accord_wguard g;
 	char *setting = NULL;
 	const char *out;
 	int fd = -1, r, len;
@@ -421,6 +649,7 @@ int accord_secret_set(struct accord_secrets *s,
 		r = accord_err_set(err, -EINVAL, "the password hash is too long");
 		goto out;
 	}
+	sweep_tmp(s->pw_fd);
 	r = tmp_name(tmp, sizeof(tmp));
 	if (r < 0) {
 		r = accord_err_set(err, r, "cannot name a temporary file");
@@ -432,11 +661,13 @@ int accord_secret_set(struct accord_secrets *s,
 				   s->path, strerror(errno));
 		goto out;
 	}
-	r = write_all_fd(fd, line, (size_t)len);
+	accord_wguard_begin(&g);
+	r = pwrite_all(fd, (const unsigned char *)line, (size_t)len, 0);
 	if (r == 0 && fchmod(fd, 0600) < 0)
 		r = -errno;
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
+	accord_wguard_end(&g);
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	fd = -1;
@@ -503,7 +734,7 @@ int accord_secrets_forget(struct accord_secrets *s, const char *name,
 	return remove_file(s->logon_fd, dir, name, err);
 }
 
-/* ---- logon records ------------------------------------------------------ */
+/* ---- logon records: encoding -------------------------------------------- */
 
 static void put32(unsigned char *b, uint32_t v)
 {
@@ -533,11 +764,11 @@ static uint64_t get64(const unsigned char *b)
 	return le64toh(v);
 }
 
-static void rec_encode(unsigned char *b, const struct accord_profile_ref *p,
-		       const struct accord_logon_rec *r)
+static void slot_encode(unsigned char *b, uint32_t seq, const struct accord_profile_ref *p,
+			const struct accord_logon_rec *r)
 {
 	memcpy(b, LOGON_MAGIC, 8);
-	put32(b + 8, LOGON_VERSION);
+	put32(b + 8, seq);
 	put32(b + 12, p->uid);
 	put64(b + 16, (uint64_t)p->created);
 	put32(b + 24, r->failures);
@@ -548,25 +779,92 @@ static void rec_encode(unsigned char *b, const struct accord_profile_ref *p,
 	put64(b + 56, accord_checksum(b, 56));
 }
 
-/* 0 (with *r all zero when the record belongs to another profile), or
- * -EBADMSG. */
-static int rec_decode(const unsigned char *b, size_t n,
-		      const struct accord_profile_ref *p, struct accord_logon_rec *r)
+static bool slot_valid(const unsigned char *b)
 {
-	memset(r, 0, sizeof(*r));
-	if (n == 0)
-		return 0;  /* created, not written yet */
-	if (n != LOGON_SIZE || memcmp(b, LOGON_MAGIC, 8) || get32(b + 8) != LOGON_VERSION ||
-	    get64(b + 56) != accord_checksum(b, 56) ||
-	    get32(b + 28) > ACCORD_LOGON_REVOKED_INACTIVE)
+	return !memcmp(b, LOGON_MAGIC, 8) && get32(b + 8) != 0 &&
+	       get64(b + 56) == accord_checksum(b, 56) &&
+	       get32(b + 28) <= ACCORD_LOGON_REVOKED_INACTIVE;
+}
+
+static bool all_zero(const unsigned char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* seq a is newer than seq b (serial arithmetic: a wrap is harmless) */
+static bool seq_newer(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+enum slot_state { SLOT_ABSENT, SLOT_EMPTY, SLOT_INVALID, SLOT_VALID };
+
+/* What a read of the record file found; what a write needs. */
+struct rec_view {
+	enum slot_state st[2];
+	uint32_t seq[2];
+	int winner;     /* the valid slot holding the record, -1 none */
+	size_t size;    /* bytes read, at most LOGON_SIZE + 1 */
+};
+
+/*
+ * Parses the file's bytes.  0 with *out (all zero when nothing is stored
+ * yet or the record belongs to an earlier profile of the same name), or
+ * -EBADMSG (no valid slot, and not a file nothing was ever completely
+ * written to).
+ */
+static int view_parse(const unsigned char *b, size_t n, const struct accord_profile_ref *p,
+		      struct rec_view *v, struct accord_logon_rec *out)
+{
+	const unsigned char *w;
+	int i;
+
+	memset(v, 0, sizeof(*v));
+	memset(out, 0, sizeof(*out));
+	v->winner = -1;
+	v->size = n;
+	if (n > LOGON_SIZE)
 		return -EBADMSG;
-	if (get32(b + 12) != p->uid || (int64_t)get64(b + 16) != p->created)
+	for (i = 0; i < 2; i++) {
+		size_t off = (size_t)i * SLOT_SIZE;
+
+		if (n <= off)
+			v->st[i] = SLOT_ABSENT;
+		else if (n < off + SLOT_SIZE)
+			v->st[i] = SLOT_INVALID;  /* a torn extension */
+		else if (all_zero(b + off, SLOT_SIZE))
+			v->st[i] = SLOT_EMPTY;
+		else if (slot_valid(b + off))
+			v->st[i] = SLOT_VALID;
+		else
+			v->st[i] = SLOT_INVALID;
+		if (v->st[i] == SLOT_VALID) {
+			v->seq[i] = get32(b + off + 8);
+			if (v->winner < 0 || seq_newer(v->seq[i], v->seq[v->winner]))
+				v->winner = i;
+		}
+	}
+	if (v->winner < 0) {
+		/* never written (empty file), or the first write was torn:
+		 * the first write goes to slot 1, so slot 0 is still the
+		 * hole of zeros it left */
+		if (n == 0 || v->st[0] == SLOT_EMPTY)
+			return 0;
+		return -EBADMSG;
+	}
+	w = b + (size_t)v->winner * SLOT_SIZE;
+	if (get32(w + 12) != p->uid || (int64_t)get64(w + 16) != p->created)
 		return 0;  /* an earlier profile of the same name */
-	r->failures = get32(b + 24);
-	r->revoked = get32(b + 28);
-	r->last_success = (int64_t)get64(b + 32);
-	r->last_failure = (int64_t)get64(b + 40);
-	r->revoked_at = (int64_t)get64(b + 48);
+	out->failures = get32(w + 24);
+	out->revoked = get32(w + 28);
+	out->last_success = (int64_t)get64(w + 32);
+	out->last_failure = (int64_t)get64(w + 40);
+	out->revoked_at = (int64_t)get64(w + 48);
 	return 0;
 }
 
@@ -577,26 +875,121 @@ static int damaged(const char *path, const char *name, struct accord_err *err)
 			      path, name);
 }
 
-/* Reads up to LOGON_SIZE + 1 bytes at 0: a longer file is damaged. */
-static ssize_t read_block(int fd, unsigned char *b)
+/* Reads up to LOGON_SIZE + 1 bytes at 0 (a longer file is damaged). */
+static int read_view(int fd, const struct accord_profile_ref *p, struct rec_view *v,
+		     struct accord_logon_rec *out, const char *path, struct accord_err *err)
 {
+	unsigned char b[LOGON_SIZE + 1];
 	ssize_t n;
 
 	do
-		n = pread(fd, b, LOGON_SIZE + 1, 0);
+		n = pread(fd, b, sizeof(b), 0);
 	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
+	if (n < 0)
+		return accord_err_set(err, -EIO, "cannot read %s: %s", path, strerror(errno));
+	return view_parse(b, (size_t)n, p, v, out);
 }
+
+/* The sequence number after s (never 0). */
+static uint32_t seq_after(uint32_t s)
+{
+	return s + 1 ? s + 1 : 1;
+}
+
+/*
+ * Writes rec into the slot that does not hold the current record (slot 1
+ * when there is none yet, keeping slot 0 as the empty fallback), fsyncs,
+ * and makes it the current one in *v.  With both, then writes the other
+ * slot too (reset: repairs a damaged file; a tear in the second write
+ * leaves the first, newer, as the record) and cuts a longer file to size.
+ * Under the record's write lock.
+ */
+static int write_view(struct accord_secrets *s, int fd, struct rec_view *v,
+		      const struct accord_profile_ref *p, const struct accord_logon_rec *rec,
+		      bool both, const char *path, struct accord_err *err)
+{
+	unsigned char w[SLOT_SIZE];
+	struct accord_wguard g;
+	bool was_empty = v->size == 0;
+	int i, r = 0;
+
+	accord_wguard_begin(&g);
+	for (i = 0; i < (both ? 2 : 1) && r == 0; i++) {
+		int target = v->winner < 0 ? 1 : 1 - v->winner;
+		uint32_t seq = seq_after(v->winner < 0 ? 0 : v->seq[v->winner]);
+
+		slot_encode(w, seq, p, rec);
+		r = pwrite_all(fd, w, SLOT_SIZE, (off_t)target * SLOT_SIZE);
+		if (r == 0 && fsync(fd) < 0)
+			r = -errno;
+		if (r == 0) {
+			v->st[target] = SLOT_VALID;
+			v->seq[target] = seq;
+			v->winner = target;
+		}
+	}
+	if (r == 0 && v->size > LOGON_SIZE) {
+		if (ftruncate(fd, LOGON_SIZE) < 0 || fsync(fd) < 0)
+			r = -errno;
+	}
+	accord_wguard_end(&g);
+	if (r < 0)
+		return accord_err_set(err, r == -EACCES || r == -ENOENT ? -EIO : r,
+				      "cannot write %s: %s", path, strerror(-r));
+	if (v->size < (size_t)(v->winner + 1) * SLOT_SIZE || v->size > LOGON_SIZE)
+		v->size = (size_t)(v->winner + 1) * SLOT_SIZE;
+	/* a record this call created: make its name durable too */
+	if (was_empty && fsync(s->logon_fd) < 0 && errno != EINVAL)
+		return accord_err_set(err, -EIO, "cannot sync %s/logon: %s", s->path,
+				      strerror(errno));
+	return 0;
+}
+
+/*
+ * Opens the record (creating it), checks it, takes its write lock within
+ * the store's lock timeout.  The lock goes away with the descriptor.
+ */
+static int open_locked(struct accord_secrets *s, const struct accord_profile_ref *p,
+		       const char *path, struct accord_err *err)
+{
+	struct stat st;
+	int fd, r;
+
+	fd = openat(s->logon_fd, p->name,
+		    O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return open_error(errno, path, err);
+	if (fstat(fd, &st) < 0) {
+		r = accord_err_set(err, -EIO, "cannot stat %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	r = check_trust(&st, false, path, err);
+	if (r < 0)
+		goto fail;
+	/* a new file has 0600 minus the umask: give the owner back rw */
+	if ((st.st_mode & 0777) != 0600 && fchmod(fd, 0600) < 0) {
+		r = accord_err_set(err, -EPERM, "cannot chmod %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	r = lock_record(fd, F_WRLCK, s->lock_timeout_ms, path, err);
+	if (r < 0)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return r;
+}
+
+/* ---- logon records: operations ------------------------------------------ */
 
 int accord_logon_read(struct accord_secrets *s,
 		      const struct accord_profile_ref *p,
 		      struct accord_logon_rec *out, struct accord_err *err)
 {
 	char path[PATH_MAX + 64];
-	unsigned char b[LOGON_SIZE + 1];
+	struct rec_view v;
 	struct stat st;
-	ssize_t n;
-	int fd, r, attempt;
+	int fd, r;
 
 	memset(out, 0, sizeof(*out));
 	r = check_profile_name(p->name, err);
@@ -610,29 +1003,26 @@ int accord_logon_read(struct accord_secrets *s,
 		return open_error(errno, path, err);
 	}
 	if (fstat(fd, &st) < 0) {
-		r = accord_err_set(err, -errno, "cannot stat %s: %s", path, strerror(errno));
+		r = accord_err_set(err, -EIO, "cannot stat %s: %s", path, strerror(errno));
 		goto out;
 	}
 	r = check_trust(&st, false, path, err);
 	if (r < 0)
 		goto out;
-	for (attempt = 0;; attempt++) {
-		n = read_block(fd, b);
-		if (n < 0) {
-			r = accord_err_set(err, (int)n, "cannot read %s: %s", path,
-					   strerror((int)-n));
-			goto out;
-		}
-		if (rec_decode(b, (size_t)n, p, out) == 0)
-			break;
-		if (attempt == 1) {
-			memset(out, 0, sizeof(*out));
-			r = damaged(path, p->name, err);
-			goto out;
-		}
-		/* a writer may be half-way through its pwrite: once more,
-		 * a moment later */
-		nanosleep(&(struct timespec){ .tv_nsec = 2000000 }, NULL);
+	/* no lock: a slot being written fails its checksum and the other
+	 * one, the state before that write, is read */
+	r = read_view(fd, p, &v, out, path, err);
+	if (r != -EBADMSG)
+		goto out;
+	/* neither slot whole: read again under a read lock, which no
+	 * writer holds its write lock against, before calling it damage */
+	r = lock_record(fd, F_RDLCK, s->lock_timeout_ms, path, err);
+	if (r < 0)
+		goto out;
+	r = read_view(fd, p, &v, out, path, err);
+	if (r == -EBADMSG) {
+		memset(out, 0, sizeof(*out));
+		r = damaged(path, p->name, err);
 	}
 out:
 	close(fd);
@@ -648,62 +1038,34 @@ enum logon_op {
 };
 
 /*
- * Open (creating), check, lock, read, change, write back, fsync.  The lock
- * goes away with the descriptor.  Only OP_RESET overwrites a damaged
- * record.
+ * Open (creating), check, lock, read, change, write one slot, fsync.
+ * Only OP_RESET overwrites a damaged record (both slots).
  */
 static int logon_update(struct accord_secrets *s, const struct accord_profile_ref *p,
 			enum logon_op op, unsigned arg, int64_t now,
 			struct accord_logon_rec *after, struct accord_err *err)
 {
-	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	char path[PATH_MAX + 64];
-	unsigned char b[LOGON_SIZE + 1];
 	struct accord_logon_rec rec;
-	struct stat st;
+	struct rec_view v;
 	bool write_it = true;
-	ssize_t n;
 	int fd, r;
 
 	r = check_profile_name(p->name, err);
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "%s/logon/%s", s->path, p->name);
-	fd = openat(s->logon_fd, p->name,
-		    O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	fd = open_locked(s, p, path, err);
 	if (fd < 0)
-		return open_error(errno, path, err);
-	if (fstat(fd, &st) < 0) {
-		r = accord_err_set(err, -errno, "cannot stat %s: %s", path, strerror(errno));
+		return fd;
+	r = read_view(fd, p, &v, &rec, path, err);
+	if (r == -EBADMSG && op != OP_RESET) {
+		r = damaged(path, p->name, err);
 		goto out;
 	}
-	r = check_trust(&st, false, path, err);
-	if (r < 0)
+	if (r < 0 && r != -EBADMSG)
 		goto out;
-	/* a new file has 0600 minus the umask: give the owner back rw */
-	if ((st.st_mode & 0777) != 0600 && fchmod(fd, 0600) < 0) {
-		r = accord_err_set(err, -errno, "cannot chmod %s: %s", path, strerror(errno));
-		goto out;
-	}
-	while (fcntl(fd, F_SETLKW, &lk) < 0) {
-		if (errno != EINTR) {
-			r = accord_err_set(err, -errno, "cannot lock %s: %s", path,
-					   strerror(errno));
-			goto out;
-		}
-	}
-	n = read_block(fd, b);
-	if (n < 0) {
-		r = accord_err_set(err, (int)n, "cannot read %s: %s", path, strerror((int)-n));
-		goto out;
-	}
-	if (rec_decode(b, (size_t)n, p, &rec) < 0) {
-		if (op != OP_RESET) {
-			r = damaged(path, p->name, err);
-			goto out;
-		}
-		memset(&rec, 0, sizeof(rec));
-	}
+	r = 0;
 	switch (op) {
 	case OP_FAILURE:
 		if (rec.failures < UINT32_MAX)
@@ -741,39 +1103,9 @@ static int logon_update(struct accord_secrets *s, const struct accord_profile_re
 		break;
 	}
 	if (write_it) {
-		unsigned char w[LOGON_SIZE];
-		size_t done = 0;
-
-		rec_encode(w, p, &rec);
-		while (done < LOGON_SIZE) {
-			ssize_t m = pwrite(fd, w + done, LOGON_SIZE - done, (off_t)done);
-
-			if (m < 0 && errno == EINTR)
-				continue;
-			if (m <= 0) {
-				r = accord_err_set(err, m < 0 ? -errno : -EIO,
-						   "cannot write %s: %s", path,
-						   m < 0 ? strerror(errno) : "short write");
-				goto out;
-			}
-			done += (size_t)m;
-		}
-		if (n > LOGON_SIZE && ftruncate(fd, LOGON_SIZE) < 0) {
-			r = accord_err_set(err, -errno, "cannot truncate %s: %s", path,
-					   strerror(errno));
+		r = write_view(s, fd, &v, p, &rec, op == OP_RESET, path, err);
+		if (r < 0)
 			goto out;
-		}
-		if (fsync(fd) < 0) {
-			r = accord_err_set(err, -errno, "cannot sync %s: %s", path,
-					   strerror(errno));
-			goto out;
-		}
-		/* a record this call created: make its name durable too */
-		if (n == 0 && fsync(s->logon_fd) < 0 && errno != EINVAL) {
-			r = accord_err_set(err, -errno, "cannot sync %s/logon: %s", s->path,
-					   strerror(errno));
-			goto out;
-		}
 	}
 	if (after)
 		*after = rec;
@@ -828,4 +1160,126 @@ int accord_logon_reset(struct accord_secrets *s,
 		       struct accord_err *err)
 {
 	return logon_update(s, p, OP_RESET, 0, now, NULL, err);
+}
+
+/* An error of the verify that is not a verdict must not read as one. */
+static int not_a_verdict(int r)
+{
+	if (r == -EACCES || r == -EKEYREVOKED)
+		return -EPERM;
+	if (r == -ENOENT)
+		return -EIO;
+	return r;
+}
+
+int accord_logon_verify(struct accord_secrets *s, const struct accord_profile_ref *p,
+			const char *pw, unsigned revoke_after, int64_t now,
+			struct accord_logon_rec *after, struct accord_err *err)
+{
+	char path[PATH_MAX + 64], hash[CRYPT_OUTPUT_SIZE];
+	struct accord_logon_rec rec, dummy;
+	struct rec_view v;
+	bool have_hash = false;
+	int fd = -1, r, w;
+
+	if (!after)
+		after = &dummy;
+	memset(after, 0, sizeof(*after));
+	r = check_profile_name(p->name, err);
+	if (r == 0 && !pw)
+		r = accord_err_set(err, -EINVAL, "no password given");
+	if (r < 0)
+		goto no_verify;
+	snprintf(path, sizeof(path), "%s/logon/%s", s->path, p->name);
+	fd = open_locked(s, p, path, err);
+	if (fd < 0) {
+		r = fd;
+		goto no_verify;
+	}
+	r = read_view(fd, p, &v, &rec, path, err);
+	if (r == -EBADMSG)
+		r = damaged(path, p->name, err);
+	if (r < 0)
+		goto no_verify;
+	/* a revoke that came while the user typed (another host, another
+	 * attempt): checked under the lock, never verified past */
+	if (rec.revoked != ACCORD_LOGON_NOT_REVOKED) {
+		*after = rec;
+		accord_secret_dummy_verify(pw);
+		r = accord_err_set(err, -EKEYREVOKED, "%s is revoked (%s, @%lld)", p->name,
+				   rec.revoked == ACCORD_LOGON_REVOKED_FAILURES ?
+				   "bad passwords" : "inactivity", (long long)rec.revoked_at);
+		goto out;
+	}
+	/* the stored hash: a store we cannot read counts nothing, and
+	 * verifies nothing */
+	r = load_secret(s, p, hash, err);
+	if (r == 0)
+		have_hash = true;
+	else if (r != -ENOENT)
+		goto no_verify;
+
+	/* count first: the attempt is on disk before its answer exists */
+	if (rec.failures < UINT32_MAX)
+		rec.failures++;
+	rec.last_failure = now;
+	w = write_view(s, fd, &v, p, &rec, false, path, err);
+	if (w < 0) {
+		r = accord_err_prefix(err, w,
+				      "cannot count the attempt for %s, so its password was "
+				      "not checked", p->name);
+		goto no_verify;
+	}
+	*after = rec;
+
+	if (have_hash) {
+		r = check_hash(s, p, pw, hash, err);
+	} else {
+		accord_secret_dummy_verify(pw);
+		/* r is -ENOENT, err says why */
+	}
+	if (r == 0) {
+		struct accord_logon_rec ok = rec;
+
+		ok.failures = 0;
+		ok.last_success = now;
+		w = write_view(s, fd, &v, p, &ok, false, path, err);
+		if (w < 0) {
+			/* counted, so allowed: the count stays until the next
+			 * success */
+			accord_err_prefix(err, w, "the success of %s was not recorded", p->name);
+			r = 1;
+			goto out;
+		}
+		*after = ok;
+		goto out;
+	}
+	if (r != -EACCES && r != -ENOENT)
+		goto out;  /* -EBADMSG, -ENOMEM: counted, not a verdict */
+	if (revoke_after > 0 && rec.failures >= revoke_after) {
+		int code = r;
+
+		rec.revoked = ACCORD_LOGON_REVOKED_FAILURES;
+		rec.revoked_at = now;
+		w = write_view(s, fd, &v, p, &rec, false, path, err);
+		if (w < 0) {
+			r = accord_err_prefix(err, w,
+					      "bad password for %s (%u in a row); the revoke "
+					      "was not recorded", p->name, rec.failures);
+			goto out;
+		}
+		*after = rec;
+		r = code;
+	}
+	goto out;
+no_verify:
+	accord_secret_dummy_verify(pw);
+	r = not_a_verdict(r);
+	if (err)
+		err->code = r;
+out:
+	explicit_bzero(hash, sizeof(hash));
+	if (fd >= 0)
+		close(fd);
+	return r;
 }

@@ -46,16 +46,68 @@ const char *accord_reason_name(enum accord_reason r)
 	return reason_names[r];
 }
 
+/*
+ * Names that come from the other end (PAM_USER, PAM_RUSER, the service)
+ * or from free text (a revoke reason) go into d->detail through this:
+ * at most SAFE_MAX bytes ("..." after a cut), and every byte outside
+ * printable ASCII, a backslash or a quote as \xHH, so a detail that
+ * reaches a log can carry neither a line break, a terminal escape, a
+ * bidi control nor a forged quote.
+ */
+#define SAFE_MAX 64
+struct safe {
+	char s[4 * SAFE_MAX + 4];
+};
+
+static const char *safe(struct safe *b, const char *v)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0, i;
+
+	if (!v)
+		v = "";
+	for (i = 0; v[i]; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (i == SAFE_MAX) {
+			memcpy(b->s + n, "...", 3);
+			n += 3;
+			break;
+		}
+		if (c < 0x20 || c >= 0x7f || c == '\\' || c == '\'' || c == '"') {
+			b->s[n++] = '\\';
+			b->s[n++] = 'x';
+			b->s[n++] = hex[c >> 4];
+			b->s[n++] = hex[c & 15];
+		} else {
+			b->s[n++] = (char)c;
+		}
+	}
+	b->s[n] = '\0';
+	return b->s;
+}
+
 __attribute__((format(printf, 3, 4)))
 static enum accord_reason decide(struct accord_decision *d, enum accord_reason r,
 				 const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
 	d->reason = r;
 	va_start(ap, fmt);
-	vsnprintf(d->detail, sizeof(d->detail), fmt, ap);
+	n = vsnprintf(d->detail, sizeof(d->detail), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(d->detail)) {
+		/* cut: never end in half a \xHH escape */
+		size_t len = strlen(d->detail), k;
+
+		for (k = len > 3 ? len - 3 : 0; k < len; k++)
+			if (d->detail[k] == '\\') {
+				d->detail[k] = '\0';
+				break;
+			}
+	}
 	return r;
 }
 
@@ -73,27 +125,37 @@ static struct accord_profile_ref ref_of(const struct accord_decision *d)
 	};
 }
 
+/* accord.conf's lock_timeout (seconds) bounds the logon record locks
+ * too; at least a second, since a holder verifies one password. */
+static unsigned lock_ms(const struct accord_config *cfg)
+{
+	return cfg->lock_timeout < 1 ? 1000u : cfg->lock_timeout * 1000u;
+}
+
 /* Fills d->user from the snapshot.  OK, UNKNOWN_USER or INTERNAL_ERROR. */
 static enum accord_reason lookup(const struct accord_logon_ctx *ctx,
 				 struct accord_decision *d)
 {
+	struct safe su;
 	int r;
 
 	memset(d, 0, sizeof(*d));
 	d->failures = -1;
 	if (!ctx->cfg || !ctx->snap)
 		return decide(d, ACCORD_R_INTERNAL_ERROR, "no configuration or snapshot");
+	if (ctx->secrets)
+		accord_secrets_set_lock_timeout(ctx->secrets, lock_ms(ctx->cfg));
 	if (!ctx->user || !*ctx->user)
 		return decide(d, ACCORD_R_UNKNOWN_USER, "no user name");
 	r = accord_snap_user_by_name(ctx->snap, ctx->user, &d->user);
 	if (r == -ENOENT)
-		return decide(d, ACCORD_R_UNKNOWN_USER, "no accord profile named '%.64s'",
-			      ctx->user);
+		return decide(d, ACCORD_R_UNKNOWN_USER, "no accord profile named '%s'",
+			      safe(&su, ctx->user));
 	if (r < 0) {
 		memset(&d->user, 0, sizeof(d->user));
 		return decide(d, ACCORD_R_INTERNAL_ERROR,
-			      "the snapshot record of %.64s is damaged (generation %llu)",
-			      ctx->user, (unsigned long long)ctx->snap->generation);
+			      "the snapshot record of %s is damaged (generation %llu)",
+			      safe(&su, ctx->user), (unsigned long long)ctx->snap->generation);
 	}
 	d->known = true;
 	d->reason = ACCORD_R_OK;
@@ -101,6 +163,43 @@ static enum accord_reason lookup(const struct accord_logon_ctx *ctx,
 }
 
 /* ---- status ------------------------------------------------------------- */
+
+/* The snapshot's part of the status: disabled, revoked (admin), expired. */
+static enum accord_reason snap_status(const struct accord_logon_ctx *ctx,
+				      struct accord_decision *d)
+{
+	const struct accord_snap_user *u = &d->user;
+	int64_t now = ctx->now;
+	struct safe sr;
+
+	switch (accord_user_status(u->flags)) {
+	case ACCORD_STATUS_ENABLED:
+		break;
+	case ACCORD_STATUS_DISABLED:
+		return decide(d, ACCORD_R_DISABLED, "%s is disabled", u->name);
+	case ACCORD_STATUS_REVOKED:
+		/* a resume date that has come lifts an administrator's revoke */
+		if (!(u->resume_date && now >= u->resume_date)) {
+			char reason[SAFE_MAX + 1];
+
+			snprintf(reason, sizeof(reason), "%.*s",
+				 (int)(u->reason_len < SAFE_MAX ? u->reason_len : SAFE_MAX),
+				 u->reason_len && u->reason ? u->reason : "");
+			return decide(d, ACCORD_R_REVOKED, "%s is revoked%s%s", u->name,
+				      u->reason_len ? ": " : "", safe(&sr, reason));
+		}
+		break;
+	default:
+		return decide(d, ACCORD_R_INTERNAL_ERROR, "%s has an unknown status %u",
+			      u->name, accord_user_status(u->flags));
+	}
+	if (u->revoke_date && now >= u->revoke_date &&
+	    !(u->resume_date > u->revoke_date && now >= u->resume_date))
+		return decide(d, ACCORD_R_EXPIRED, "%s reached its revoke date (@%lld)",
+			      u->name, (long long)u->revoke_date);
+	d->reason = ACCORD_R_OK;
+	return ACCORD_R_OK;
+}
 
 static enum accord_reason status(const struct accord_logon_ctx *ctx,
 				 struct accord_decision *d)
@@ -111,28 +210,10 @@ static enum accord_reason status(const struct accord_logon_ctx *ctx,
 	struct accord_err err = { 0 };
 	bool protected = u->flags & ACCORD_F_PROTECTED;
 	int64_t now = ctx->now, last;
+	enum accord_reason sr = snap_status(ctx, d);
 
-	switch (accord_user_status(u->flags)) {
-	case ACCORD_STATUS_ENABLED:
-		break;
-	case ACCORD_STATUS_DISABLED:
-		return decide(d, ACCORD_R_DISABLED, "%s is disabled", u->name);
-	case ACCORD_STATUS_REVOKED:
-		/* a resume date that has come lifts an administrator's revoke */
-		if (!(u->resume_date && now >= u->resume_date))
-			return decide(d, ACCORD_R_REVOKED, "%s is revoked%s%.96s", u->name,
-				      u->reason_len ? ": " : "",
-				      u->reason_len && u->reason ? u->reason : "");
-		break;
-	default:
-		return decide(d, ACCORD_R_INTERNAL_ERROR, "%s has an unknown status %u",
-			      u->name, accord_user_status(u->flags));
-	}
-	if (u->revoke_date && now >= u->revoke_date &&
-	    !(u->resume_date > u->revoke_date && now >= u->resume_date))
-		return decide(d, ACCORD_R_EXPIRED, "%s reached its revoke date (@%lld)",
-			      u->name, (long long)u->revoke_date);
-
+	if (sr != ACCORD_R_OK)
+		return sr;
 	if (!ctx->secrets)
 		return decide(d, ACCORD_R_INTERNAL_ERROR,
 			      "the secrets store could not be opened; logon records of %s "
@@ -194,6 +275,7 @@ static enum accord_reason appl(const struct accord_logon_ctx *ctx,
 	const struct accord_snap_user *u = &d->user;
 	struct accord_snap_appl a;
 	struct accord_snap_ace e;
+	struct safe sa, sg;
 	bool matched = false;
 	uint32_t best = 0;
 	size_t pos = 0;
@@ -206,15 +288,15 @@ static enum accord_reason appl(const struct accord_logon_ctx *ctx,
 		set_granting(d, "undefined", "", 0);
 		if (ctx->cfg->protect_all)
 			return decide(d, ACCORD_R_APPL_DENIED,
-				      "application %.64s is not defined and protect_all is set",
-				      ctx->appl);
+				      "application %s is not defined and protect_all is set",
+				      safe(&sa, ctx->appl));
 		d->reason = ACCORD_R_OK;
 		return ACCORD_R_OK;
 	}
 	if (r < 0)
 		return decide(d, ACCORD_R_INTERNAL_ERROR,
-			      "the snapshot record of application %.64s is damaged",
-			      ctx->appl);
+			      "the snapshot record of application %s is damaged",
+			      safe(&sa, ctx->appl));
 	while ((r = accord_snap_appl_entry(&a, &pos, &e)) == 0) {
 		bool hit = false;
 
@@ -231,7 +313,8 @@ static enum accord_reason appl(const struct accord_logon_ctx *ctx,
 	}
 	if (r != -ENOENT)
 		return decide(d, ACCORD_R_INTERNAL_ERROR,
-			      "the access list of application %.64s is damaged", ctx->appl);
+			      "the access list of application %s is damaged",
+			      safe(&sa, ctx->appl));
 	if (!matched) {
 		best = a.uacc;
 		set_granting(d, "uacc", "", 0);
@@ -240,8 +323,8 @@ static enum accord_reason appl(const struct accord_logon_ctx *ctx,
 		d->reason = ACCORD_R_OK;
 		return ACCORD_R_OK;
 	}
-	return decide(d, ACCORD_R_APPL_DENIED, "%s has no access to application %.64s (%s)",
-		      u->name, ctx->appl, d->granting);
+	return decide(d, ACCORD_R_APPL_DENIED, "%s has no access to application %s (%s)",
+		      u->name, safe(&sa, ctx->appl), safe(&sg, d->granting));
 }
 
 enum accord_reason accord_check_appl(const struct accord_logon_ctx *ctx,
@@ -423,14 +506,15 @@ static enum accord_reason swap(const struct accord_logon_ctx *ctx,
 	struct group_names g;
 	struct accord_snap_swap rule;
 	const char *permit = NULL;
+	struct safe sw, st, sg;
 	size_t tlen = strlen(target);
 	uint64_t cursor = 0;
 	enum accord_reason res;
 	int r;
 
 	if (!who || !*who)
-		return decide(d, ACCORD_R_SWAP_DENIED, "swap to %.64s by an unknown requester",
-			      target);
+		return decide(d, ACCORD_R_SWAP_DENIED, "swap to %s by an unknown requester",
+			      safe(&st, target));
 	if (!strcmp(who, target)) {
 		set_granting(d, "self", "", 0);
 		d->reason = ACCORD_R_OK;
@@ -438,18 +522,20 @@ static enum accord_reason swap(const struct accord_logon_ctx *ctx,
 	}
 	if (in_name_list(ctx->cfg->swap_never, target)) {
 		set_granting(d, "swap_never", "", 0);
-		return decide(d, ACCORD_R_SWAP_DENIED, "%.64s is in swap_never", target);
+		return decide(d, ACCORD_R_SWAP_DENIED, "%s is in swap_never", safe(&st, target));
 	}
 	r = requester_groups(ctx, who, &g);
 	if (r == 1)
 		r = system_groups(who, &g);
 	if (r == -ENOENT) {
-		res = decide(d, ACCORD_R_SWAP_DENIED, "requester %.64s is not a known user", who);
+		res = decide(d, ACCORD_R_SWAP_DENIED, "requester %s is not a known user",
+			     safe(&sw, who));
 		goto out;
 	}
 	if (r < 0) {
 		res = decide(d, ACCORD_R_INTERNAL_ERROR,
-			     "cannot find the groups of requester %.64s: %s", who, strerror(-r));
+			     "cannot find the groups of requester %s: %s", safe(&sw, who),
+			     strerror(-r));
 		goto out;
 	}
 	/* deny wins over permit, whatever the order */
@@ -464,8 +550,8 @@ static enum accord_reason swap(const struct accord_logon_ctx *ctx,
 		if (rule.kind == ACCORD_SWAP_DENY) {
 			set_granting(d, "deny", grp, strlen(grp));
 			res = decide(d, ACCORD_R_SWAP_DENIED,
-				     "%.64s may not swap to %.64s: deny rule for group %.64s",
-				     who, target, grp);
+				     "%s may not swap to %s: deny rule for group %s",
+				     safe(&sw, who), safe(&st, target), safe(&sg, grp));
 			goto out;
 		}
 		if (rule.kind == ACCORD_SWAP_PERMIT && !permit)
@@ -482,8 +568,8 @@ static enum accord_reason swap(const struct accord_logon_ctx *ctx,
 		goto out;
 	}
 	set_granting(d, "no rule", "", 0);
-	res = decide(d, ACCORD_R_SWAP_DENIED, "no swap rule lets %.64s swap to %.64s", who,
-		     target);
+	res = decide(d, ACCORD_R_SWAP_DENIED, "no swap rule lets %s swap to %s",
+		     safe(&sw, who), safe(&st, target));
 out:
 	group_names_free(&g);
 	return res;
@@ -511,7 +597,24 @@ enum accord_reason accord_decide_account(const struct accord_logon_ctx *ctx,
 	struct accord_profile_ref ref;
 	struct accord_err err = { 0 };
 	enum accord_reason r = lookup(ctx, d);
+	struct safe su;
 
+	/*
+	 * A swap to a local account (root, say): accord does not own the
+	 * account, but its swap rules do apply.  Refused -> swap_denied;
+	 * let through -> unknown_user, so that a stack with
+	 * user_unknown=ignore goes on to pam_unix, with the rule that let it
+	 * through in the record.
+	 */
+	if (r == ACCORD_R_UNKNOWN_USER && ctx->swap && ctx->user && *ctx->user) {
+		d->detail[0] = '\0';
+		r = swap(ctx, d);
+		if (r != ACCORD_R_OK)
+			return r;
+		return decide(d, ACCORD_R_UNKNOWN_USER,
+			      "no accord profile named '%s'; the swap is allowed (%s)",
+			      safe(&su, ctx->user), d->granting);
+	}
 	if (r != ACCORD_R_OK)
 		return r;
 	r = status(ctx, d);
@@ -559,8 +662,49 @@ enum accord_reason accord_decide_auth_pre(const struct accord_logon_ctx *ctx,
 	return decide(d, ACCORD_R_OK, "%s may be asked for a password", d->user.name);
 }
 
-/* Verifies pw for d->user and counts a bad one.  OK, BAD_SECRET,
- * REVOKED_FAILURES or INTERNAL_ERROR; d->failures set. */
+static enum accord_reason revoked_reason(uint32_t why)
+{
+	return why == ACCORD_LOGON_REVOKED_INACTIVE ? ACCORD_R_REVOKED_INACTIVE
+						    : ACCORD_R_REVOKED_FAILURES;
+}
+
+/* A protected profile: verified, never counted (RACF: never revoked for
+ * failures), but a revoke its record holds still stands. */
+static enum accord_reason verify_protected(const struct accord_logon_ctx *ctx,
+					   const char *pw, struct accord_decision *d)
+{
+	struct accord_profile_ref ref = ref_of(d);
+	struct accord_logon_rec rec;
+	struct accord_err err = { 0 };
+	const char *name = d->user.name;
+	int r;
+
+	if (accord_logon_read(ctx->secrets, &ref, &rec, &err) < 0) {
+		accord_secret_dummy_verify(pw);
+		return decide(d, ACCORD_R_INTERNAL_ERROR, "%s", err.msg);
+	}
+	if (rec.revoked != ACCORD_LOGON_NOT_REVOKED) {
+		accord_secret_dummy_verify(pw);
+		return decide(d, revoked_reason(rec.revoked), "%s is revoked (@%lld)", name,
+			      (long long)rec.revoked_at);
+	}
+	r = accord_secret_verify(ctx->secrets, &ref, pw, &err);
+	if (r == 0)
+		return ACCORD_R_OK;
+	if (r != -EACCES && r != -ENOENT)
+		return decide(d, ACCORD_R_INTERNAL_ERROR, "%s", err.msg);
+	return decide(d, ACCORD_R_BAD_SECRET, "bad password for protected %s (%s)",
+		      name, r == -ENOENT ? "none stored" : "not counted");
+}
+
+/*
+ * Verifies pw for d->user through accord_logon_verify(): counted before
+ * it is checked, checked under the record's lock, a revoke that came
+ * during the prompt honoured.  OK (d->detail set, d->failures 0 or the
+ * count that stands), BAD_SECRET, REVOKED_FAILURES, REVOKED_INACTIVE or
+ * INTERNAL_ERROR (also when the attempt could not be counted: never a
+ * verify that is not counted).
+ */
 static enum accord_reason verify_and_count(const struct accord_logon_ctx *ctx,
 					   const char *pw, struct accord_decision *d)
 {
@@ -570,66 +714,65 @@ static enum accord_reason verify_and_count(const struct accord_logon_ctx *ctx,
 	const char *name = d->user.name;
 	int r;
 
+	if (!pw)
+		pw = "";
 	if (!ctx->secrets) {
 		accord_secret_dummy_verify(pw);
 		return decide(d, ACCORD_R_INTERNAL_ERROR,
 			      "the secrets store could not be opened; cannot verify %s", name);
 	}
-	r = accord_secret_verify(ctx->secrets, &ref, pw ? pw : "", &err);
-	if (r == 0)
-		return ACCORD_R_OK;
-	if (r != -EACCES && r != -ENOENT)
+	if (d->user.flags & ACCORD_F_PROTECTED) {
+		enum accord_reason pr = verify_protected(ctx, pw, d);
+
+		if (pr == ACCORD_R_OK)
+			decide(d, ACCORD_R_OK, "password verified for %s", name);
+		return pr;
+	}
+	r = accord_logon_verify(ctx->secrets, &ref, pw, ctx->cfg->revoke_after, ctx->now,
+				&after, &err);
+	switch (r) {
+	case 0:
+		d->failures = 0;
+		return decide(d, ACCORD_R_OK, "password verified for %s", name);
+	case 1:
+		/* counted, then verified: the count stands until the next
+		 * success that can be recorded */
+		d->failures = after.failures;
+		return decide(d, ACCORD_R_OK, "password verified for %s; %s", name, err.msg);
+	case -EKEYREVOKED:
+		return decide(d, revoked_reason(after.revoked),
+			      "%s is revoked (@%lld); the password was not checked", name,
+			      (long long)after.revoked_at);
+	case -EACCES:
+	case -ENOENT:
+		d->failures = after.failures;
+		if (after.revoked == ACCORD_LOGON_REVOKED_FAILURES)
+			return decide(d, ACCORD_R_REVOKED_FAILURES,
+				      "bad password for %s: %u in a row, profile revoked", name,
+				      after.failures);
+		return decide(d, ACCORD_R_BAD_SECRET, "bad password for %s (%s, %u in a row)",
+			      name, r == -ENOENT ? "none stored" : "no match", after.failures);
+	default:
 		return decide(d, ACCORD_R_INTERNAL_ERROR, "%s", err.msg);
-	/* RACF: protected profiles are never revoked for failures */
-	if (d->user.flags & ACCORD_F_PROTECTED)
-		return decide(d, ACCORD_R_BAD_SECRET, "bad password for protected %s (%s)",
-			      name, r == -ENOENT ? "none stored" : "not counted");
-	if (accord_logon_failure(ctx->secrets, &ref, ctx->cfg->revoke_after, ctx->now,
-				 &after, &err) < 0)
-		return decide(d, ACCORD_R_INTERNAL_ERROR,
-			      "bad password for %s, and the failure could not be counted: %s",
-			      name, err.msg);
-	d->failures = after.failures;
-	/*
-	 * This attempt revoked the profile when the count reached the limit
-	 * now; revoked_at == last_failure also covers a limit lowered below
-	 * a count that was already higher.
-	 */
-	if (after.revoked == ACCORD_LOGON_REVOKED_FAILURES &&
-	    (after.failures == ctx->cfg->revoke_after ||
-	     after.revoked_at == after.last_failure))
-		return decide(d, ACCORD_R_REVOKED_FAILURES,
-			      "bad password for %s: %u in a row, profile revoked", name,
-			      after.failures);
-	return decide(d, ACCORD_R_BAD_SECRET, "bad password for %s (%s, %u in a row)", name,
-		      r == -ENOENT ? "none stored" : "no match", after.failures);
+	}
 }
 
 enum accord_reason accord_decide_password(const struct accord_logon_ctx *ctx,
 					  const char *pw,
 					  struct accord_decision *d)
 {
-	struct accord_profile_ref ref;
-	struct accord_err err = { 0 };
 	enum accord_reason r = lookup(ctx, d);
 
+	/* the snapshot's status again: OK is never the answer for a
+	 * profile the snapshot refuses, whatever the caller did before */
+	if (r == ACCORD_R_OK)
+		r = snap_status(ctx, d);
 	if (r != ACCORD_R_OK) {
 		/* as long as a real verify */
 		accord_secret_dummy_verify(pw);
 		return r;
 	}
-	r = verify_and_count(ctx, pw, d);
-	if (r != ACCORD_R_OK)
-		return r;
-	ref = ref_of(d);
-	if (accord_logon_success(ctx->secrets, &ref, ctx->now, &err) < 0)
-		/* the password was right; a count left standing is the lesser
-		 * harm than refusing a correct logon */
-		return decide(d, ACCORD_R_OK,
-			      "password verified for %s; the success could not be recorded: %s",
-			      d->user.name, err.msg);
-	d->failures = 0;
-	return decide(d, ACCORD_R_OK, "password verified for %s", d->user.name);
+	return verify_and_count(ctx, pw, d);
 }
 
 /* Characters, not bytes: a UTF-8 sequence counts once. */
@@ -659,6 +802,8 @@ enum accord_reason accord_decide_chauthtok(const struct accord_logon_ctx *ctx,
 	if (d->user.flags & ACCORD_F_NO_PASSWORD)
 		return decide(d, ACCORD_R_NO_PASSWORD,
 			      "%s has no password and may not set one", d->user.name);
+	/* counted and verified under the record's lock; a match resets
+	 * the count (a full authentication) */
 	if (old) {
 		r = verify_and_count(ctx, old, d);
 		if (r != ACCORD_R_OK)
@@ -681,12 +826,5 @@ enum accord_reason accord_decide_chauthtok(const struct accord_logon_ctx *ctx,
 	ref = ref_of(d);
 	if (accord_secret_set(ctx->secrets, &ref, new_pw, &err) < 0)
 		return decide(d, ACCORD_R_INTERNAL_ERROR, "%s", err.msg);
-	/* the old password was a full authentication: the count starts over */
-	if (old) {
-		if (accord_logon_success(ctx->secrets, &ref, ctx->now, &err) < 0)
-			return decide(d, ACCORD_R_OK, "password of %s changed; the success "
-				      "could not be recorded: %s", d->user.name, err.msg);
-		d->failures = 0;
-	}
 	return decide(d, ACCORD_R_OK, "password of %s changed", d->user.name);
 }

@@ -9,6 +9,8 @@
  * UTC), host, service, appl, phase, method, result (success|failure),
  * reason (accord_reason_name()), user, job_user, current_user, rhost, tty,
  * granting, generation (number), failures (number, -1 when not counted).
+ * Each string keeps at most 256 bytes of its value (cut between two
+ * characters, "..." appended); invalid UTF-8 becomes U+FFFD.
  */
 #ifndef ACCORD_AUDIT_H
 #define ACCORD_AUDIT_H
@@ -33,17 +35,32 @@ struct accord_audit_rec {
 	int64_t failures;          /* failure count after, -1 not counted */
 };
 
-/* "accord: phase=auth result=failure reason=bad_secret user=alice ..."
- * Values with spaces, quotes, '=' or control characters are quoted and
- * escaped; truncated to fit len.  Returns the length written. */
+/*
+ * "accord: phase=auth result=failure reason=bad_secret service=sshd ..."
+ * Keys in this order, what this host decided before what the other end
+ * chose: phase result reason service appl method host rhost tty
+ * generation failures granting user job_user current_user.  Every byte
+ * outside printable ASCII (controls, DEL, >= 0x80) is \xHH, '"' and '\'
+ * are backslash-escaped; such values, empty ones and cut ones are quoted.
+ * Each value shows at most 64 bytes ("..." inside the quotes after a
+ * cut).  When len is too small, whole pairs are dropped from the end.
+ * " truncated=1" ends the line when anything was cut or dropped (if it
+ * fits).  Returns the length written.
+ */
 size_t accord_audit_kv(const struct accord_audit_rec *r, char *buf, size_t len);
 /* The JSON line (with its '\n'); returns the length, or 0 if len is too
  * small. */
 size_t accord_audit_json(const struct accord_audit_rec *r, char *buf,
 			 size_t len);
-/* Appends one line with one write(2) (O_APPEND|O_NOFOLLOW|O_CLOEXEC,
- * created 0600).  An existing file must be owned by root (or the caller
- * when not root) and not writable by group or others: -EPERM if not. */
+/*
+ * Appends one line with one write(2) (O_APPEND|O_NOFOLLOW|O_CLOEXEC,
+ * created 0600), with the caller's RLIMIT_FSIZE lifted when root.  The
+ * directory is opened without following a link and must be owned by root
+ * (or the caller when not root) and not writable by group or others; the
+ * file must be regular, have one link, be owned likewise and have no
+ * group or other permission bits at all (a mistyped user name may be a
+ * password): -EPERM if not.
+ */
 int accord_audit_append(const char *path, const struct accord_audit_rec *r,
 			struct accord_err *err);
 

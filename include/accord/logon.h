@@ -13,13 +13,39 @@
  * failure count or a failure revoke is shared by all of them and survives
  * reboots.  A record is bound to its profile by name, UID and creation
  * time: a profile deleted and created again never inherits the old
- * password or count.  Counting a failure touches one small file under an
- * fcntl lock; it never rewrites the snapshot.
+ * password or count.  Counting a failure touches one small file under a
+ * lock; it never rewrites the snapshot.
  *
- * Trust: the directories must be owned by root (by the caller when the
- * caller is not root, for tests) with no group or other permission bits,
- * the files likewise and not links; otherwise every call fails with
- * -EPERM and a message naming the file.  Damaged content is -EBADMSG.
+ * The logon record file is 128 bytes: two 64-byte slots, each with a
+ * sequence number and a checksum.  A write goes to the slot that does not
+ * hold the current record and is fsynced; a reader takes the valid slot
+ * with the newer sequence number.  A torn write (a crash, a full disk, a
+ * file size limit) therefore leaves the state before it, never a damaged
+ * record.  An empty file, or one whose very first write was torn (slot 0
+ * still all zero), is the all-zero record; a file with no valid slot
+ * otherwise, or longer than 128 bytes, is damaged (-EBADMSG) and only
+ * accord_logon_reset() rewrites it.  Files of the earlier one-slot format
+ * read as damaged.
+ *
+ * Locks: every change takes an open file description lock (F_OFD_SETLK,
+ * Linux >= 3.15) on the record file, so threads of one process exclude
+ * each other too.  The wait is bounded by the store's lock timeout
+ * (accord_secrets_set_lock_timeout(), ACCORD_LOGON_LOCK_TIMEOUT_MS by
+ * default); past it the call fails with -ETIMEDOUT.  Readers take no lock
+ * unless neither slot is whole.
+ *
+ * Writes: when the caller is root, RLIMIT_FSIZE is lifted for the
+ * duration of each write and SIGXFSZ is held off, so a caller's `ulimit
+ * -f` can neither fail nor tear the count (common/wguard.h).
+ *
+ * Trust: the registry directory must not be a link, must be owned by root
+ * (by the caller when the caller is not root, for tests) and not writable
+ * by group or others; the secrets directories owned likewise with no
+ * group or other permission bits, the files likewise, regular and with
+ * exactly one link; otherwise every call fails with -EPERM and a message
+ * naming the file.  Damaged content is -EBADMSG.  -EACCES means a wrong
+ * password and nothing else: a file that cannot be opened is -EPERM, one
+ * that cannot be read -EIO.
  */
 #ifndef ACCORD_LOGON_H
 #define ACCORD_LOGON_H
@@ -39,14 +65,21 @@ struct accord_profile_ref {
 
 struct accord_secrets;
 
+/* Default bound of a logon record's lock wait. */
+#define ACCORD_LOGON_LOCK_TIMEOUT_MS 10000u
+
 /* Opens <registry_dir>/secrets.  With create, makes the missing
  * directories (root, 0700); without, a missing store is -ENOENT. */
 int accord_secrets_open(const char *registry_dir, bool create,
 			struct accord_secrets **out, struct accord_err *err);
 void accord_secrets_close(struct accord_secrets *s);
+/* How long record operations wait for a record's lock (milliseconds; 0:
+ * try once).  The policy sets it from accord.conf's lock_timeout. */
+void accord_secrets_set_lock_timeout(struct accord_secrets *s, unsigned ms);
 
 /* Hashes pw with crypt_gensalt (yescrypt) and stores it atomically
- * (tmp, fsync, rename).  The password is never logged or kept. */
+ * (tmp, fsync, rename; temporary files older than an hour that a crash
+ * left are removed first).  The password is never logged or kept. */
 int accord_secret_set(struct accord_secrets *s,
 		      const struct accord_profile_ref *p, const char *pw,
 		      struct accord_err *err);
@@ -56,8 +89,9 @@ int accord_secret_clear(struct accord_secrets *s, const char *name,
 /*
  * 0: pw matches.  -EACCES: it does not.  -ENOENT: no password stored for
  * this profile (or one of an earlier profile of the same name).
- * -EBADMSG: damaged file.  -EPERM: untrusted file.  Compares in constant
- * time.  Every outcome costs about one hash.
+ * -EBADMSG: damaged file.  -EPERM: untrusted file (or one that may not be
+ * opened).  -EIO: unreadable.  Compares in constant time.  Every outcome
+ * costs about one hash.  Counts nothing: a logon uses accord_logon_verify().
  */
 int accord_secret_verify(struct accord_secrets *s,
 			 const struct accord_profile_ref *p, const char *pw,
@@ -82,11 +116,39 @@ struct accord_logon_rec {
 };
 
 /* Reads the record (a missing one, or one of an earlier profile of the
- * same name, is all zero).  No lock: the record carries a checksum and a
- * torn read is retried. */
+ * same name, is all zero).  No lock: a slot being written fails its
+ * checksum and the other one is read; when neither is whole, it reads
+ * again under a read lock (bounded) before reporting -EBADMSG. */
 int accord_logon_read(struct accord_secrets *s,
 		      const struct accord_profile_ref *p,
 		      struct accord_logon_rec *out, struct accord_err *err);
+/*
+ * A password logon, as one operation under the record's write lock:
+ *   1. read the record; a revoked one: -EKEYREVOKED (*after = the record,
+ *      nothing counted, one dummy hash spent);
+ *   2. load the stored hash; an untrusted, damaged or unreadable password
+ *      file: that error, nothing counted, nothing verified;
+ *   3. count the attempt (failures + 1, last_failure = now, fsync) BEFORE
+ *      verifying; if that write fails: the error, the password is never
+ *      verified (one dummy hash spent) -- the caller must deny;
+ *   4. verify (constant time; a dummy hash when none is stored);
+ *   5. match: failures = 0, last_success = now, written; returns 0.  If
+ *      this second write fails the attempt stays counted and 1 is
+ *      returned (allowed; err says what was not recorded);
+ *      no match: -EACCES, or -ENOENT when no password is stored; when
+ *      failures reached revoke_after (> 0): revoked = FAILURES,
+ *      revoked_at = now, written (a failure of that write is returned
+ *      instead).
+ * *after (may be NULL) gets the record as stored.  Other errors: -EINVAL,
+ * -EPERM, -EIO, -EBADMSG (damaged record or hash), -ETIMEDOUT (lock),
+ * -ENOMEM; -EACCES, -ENOENT and -EKEYREVOKED only mean what they say
+ * above.  Holding the lock while verifying also serialises guessing per
+ * profile across processes and hosts.  Protected profiles are not
+ * counted: the policy does not call this for them.
+ */
+int accord_logon_verify(struct accord_secrets *s, const struct accord_profile_ref *p,
+			const char *pw, unsigned revoke_after, int64_t now,
+			struct accord_logon_rec *after, struct accord_err *err);
 /*
  * Counts one failure under the record's lock: failures + 1, last_failure
  * = now; when failures reaches revoke_after (> 0) and the record is not
@@ -114,7 +176,8 @@ int accord_logon_revoke(struct accord_secrets *s,
 			const struct accord_profile_ref *p, uint32_t why,
 			int64_t now, struct accord_err *err);
 /* accordctl user resume: count 0, not revoked; last_success = now so an
- * inactivity revoke does not strike again at once. */
+ * inactivity revoke does not strike again at once.  Rewrites both slots,
+ * so it also repairs a damaged record. */
 int accord_logon_reset(struct accord_secrets *s,
 		       const struct accord_profile_ref *p, int64_t now,
 		       struct accord_err *err);

@@ -91,7 +91,11 @@ enum accord_reason accord_check_swap(const struct accord_logon_ctx *ctx,
 				     struct accord_decision *d);
 
 /* The account phase: status, appl, swap (when ctx->swap), then records
- * the logon time (accord_logon_touch).  Unknown users: UNKNOWN_USER. */
+ * the logon time (accord_logon_touch).  Unknown users: UNKNOWN_USER; on a
+ * swap stack the swap rules still apply to a target that is no accord
+ * profile (root): SWAP_DENIED when they refuse, else UNKNOWN_USER with
+ * d->granting naming what let it through (the module's PAM_USER_UNKNOWN
+ * lets user_unknown=ignore hand the account to pam_unix). */
 enum accord_reason accord_decide_account(const struct accord_logon_ctx *ctx,
 					 struct accord_decision *d);
 /* Early in authenticate: status for `methods` before any prompt.  OK
@@ -99,13 +103,19 @@ enum accord_reason accord_decide_account(const struct accord_logon_ctx *ctx,
 enum accord_reason accord_decide_auth_pre(const struct accord_logon_ctx *ctx,
 					  unsigned method,
 					  struct accord_decision *d);
-/* Verifies a password after auth_pre said OK: success resets the count;
- * a bad one counts (and revokes at revoke_after). */
+/* Verifies a password after auth_pre said OK, through
+ * accord_logon_verify(): the attempt is counted before it is checked (a
+ * count that cannot be written is INTERNAL_ERROR, the password never
+ * checked), success resets the count, a bad one revokes at revoke_after.
+ * The snapshot's status and the record's revoke are checked again, so a
+ * revoke that came during the prompt is honoured.  Record locks wait at
+ * most accord.conf's lock_timeout (at least 1 s). */
 enum accord_reason accord_decide_password(const struct accord_logon_ctx *ctx,
 					  const char *pw,
 					  struct accord_decision *d);
 /* Password change: old is NULL when root changes it.  Checks status,
- * no-password, the old password (a bad one counts), the length rule. */
+ * no-password, the old password (counted first, as for a logon; a right
+ * one resets the count), the length rule. */
 enum accord_reason accord_decide_chauthtok(const struct accord_logon_ctx *ctx,
 					   const char *old, const char *new_pw,
 					   struct accord_decision *d);

@@ -46,15 +46,17 @@ static void test_kv_order(void **state)
 	(void)state;
 	n = accord_audit_kv(&r, buf, sizeof(buf));
 	assert_int_equal(n, strlen(buf));
+	/* what this host decided first, what the other end chose last */
 	assert_string_equal(buf,
-			    "accord: phase=auth result=failure reason=bad_secret user=alice "
-			    "service=sshd appl=sshd method=password job_user=alice "
-			    "current_user=\"\" rhost=192.0.2.7 tty=ssh granting=\"\" "
-			    "generation=42 failures=3 host=web1");
+			    "accord: phase=auth result=failure reason=bad_secret service=sshd "
+			    "appl=sshd method=password host=web1 rhost=192.0.2.7 tty=ssh "
+			    "generation=42 failures=3 granting=\"\" user=alice job_user=alice "
+			    "current_user=\"\"");
 	r.failures = -1;
 	r.granting = "group:ops";
 	accord_audit_kv(&r, buf, sizeof(buf));
-	assert_contains(buf, " granting=group:ops generation=42 failures=-1 host=web1");
+	assert_contains(buf, " generation=42 failures=-1 granting=group:ops user=alice ");
+	assert_not_contains(buf, "truncated");
 }
 
 static void test_kv_escaping(void **state)
@@ -77,17 +79,101 @@ static void test_kv_escaping(void **state)
 	assert_contains(buf, " tty=\"a\\\"b\\\\c\" ");
 	assert_contains(buf, " user=\"x=y\" ");
 	assert_contains(buf, " job_user=\"\\x1b[31m\" ");
-	assert_contains(buf, " current_user=\"j\xc3\xa9r\xc3\xb4me\" ");
+	/* nothing >= 0x7f passes: UTF-8 is escaped byte by byte */
+	assert_contains(buf, " current_user=\"j\\xc3\\xa9r\\xc3\\xb4me\"");
 	/* the real reason is still the one in its place */
 	assert_contains(buf, "accord: phase=auth result=failure reason=bad_secret ");
+	assert_not_contains(buf, "truncated");
 
-	/* a huge value is cut, marked, and still closed */
+	/* a huge value is cut at 64 bytes, marked inside its quotes, and the
+	 * line says so */
 	memset(big, 'h', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	big[10] = ' ';
 	r.rhost = big;
 	accord_audit_kv(&r, buf, sizeof(buf));
-	assert_contains(buf, "hhh...\" tty=");
+	{
+		char *want = lt_fmt(" rhost=\"%.64s...\" tty=", big);
+
+		assert_contains(buf, want);
+		free(want);
+	}
+	assert_int_equal(strlen(buf) - strlen(" truncated=1"),
+			 (size_t)(strstr(buf, " truncated=1") - buf));
+	/* a long plain value is quoted when cut */
+	memset(big, 'h', sizeof(big) - 1);
+	accord_audit_kv(&r, buf, sizeof(buf));
+	assert_contains(buf, " rhost=\"hhhh");
+}
+
+/* NEL, LINE SEPARATOR, bidi overrides, invalid UTF-8, DEL: all \xHH */
+static void test_kv_unicode_controls(void **state)
+{
+	struct accord_audit_rec r = sample();
+	char buf[2048];
+	size_t i, n;
+
+	(void)state;
+	r.user = "a\xc2\x85" "b\xe2\x80\xa8" "c\xe2\x80\xae" "d\xff\xfe" "e\x7f";
+	n = accord_audit_kv(&r, buf, sizeof(buf));
+	for (i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] >= 0x7f)
+			fail_msg("byte 0x%02x at %zu passed: %s", (unsigned char)buf[i], i, buf);
+	assert_contains(buf, " user=\"a\\xc2\\x85b\\xe2\\x80\\xa8c\\xe2\\x80\\xae"
+			     "d\\xff\\xfee\\x7f\"");
+	/* a cut never splits an escape: 64 source bytes of \xff give 64
+	 * whole escapes */
+	{
+		char v[100];
+
+		memset(v, 0xff, sizeof(v) - 1);
+		v[sizeof(v) - 1] = '\0';
+		r.user = v;
+		accord_audit_kv(&r, buf, sizeof(buf));
+		assert_non_null(strstr(buf, " user=\""));
+		{
+			const char *p = strstr(buf, " user=\"") + 7;
+			size_t k;
+
+			for (k = 0; k < 64; k++, p += 4)
+				assert_memory_equal(p, "\\xff", 4);
+			assert_memory_equal(p, "...\"", 4);
+		}
+	}
+}
+
+/* Long user-chosen names cannot push out what this host decided, nor
+ * rhost and tty: the names come last, and what does not fit is dropped
+ * whole, with truncated=1 */
+static void test_kv_long_names(void **state)
+{
+	struct accord_audit_rec r = sample();
+	char buf[600], name[300];
+
+	(void)state;
+	memset(name, '\x01', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	r.user = name;
+	r.job_user = name;
+	r.current_user = name;
+	r.rhost = "203.0.113.9";
+	r.tty = "pts/3";
+	accord_audit_kv(&r, buf, sizeof(buf));
+	assert_true(strlen(buf) < sizeof(buf));
+	assert_contains(buf, " rhost=203.0.113.9 tty=pts/3 ");
+	assert_contains(buf, " host=web1 ");
+	assert_contains(buf, " failures=3 ");
+	assert_not_contains(buf, "current_user=");
+	assert_int_equal(strlen(buf) - strlen(" truncated=1"),
+			 (size_t)(strstr(buf, " truncated=1") - buf));
+	/* the PAM module's 2048 bytes hold every field even then */
+	{
+		char line[2048];
+
+		accord_audit_kv(&r, line, sizeof(line));
+		assert_contains(line, " current_user=\"\\x01");
+		assert_contains(line, "...\" truncated=1");
+	}
 }
 
 static void test_kv_truncation(void **state)
@@ -99,7 +185,11 @@ static void test_kv_truncation(void **state)
 	(void)state;
 	r.rhost = "a b";
 	accord_audit_kv(&r, full, sizeof(full));
+	assert_not_contains(full, "truncated");
 	for (len = 0; len <= strlen(full) + 1; len++) {
+		static const char mark[] = " truncated=1";
+		size_t m;
+
 		memset(buf, 'Z', sizeof(buf));
 		n = accord_audit_kv(&r, buf, len);
 		if (len == 0) {
@@ -109,10 +199,20 @@ static void test_kv_truncation(void **state)
 		}
 		assert_true(n < len);
 		assert_int_equal(strlen(buf), n);
-		/* a prefix of the full line, cut between pairs */
-		assert_memory_equal(buf, full, n);
-		if (n > 0)
-			assert_true(full[n] == '\0' || full[n] == ' ');
+		/* a prefix of the full line, cut between pairs, then the
+		 * mark when there is room for it */
+		m = n;
+		if (n < strlen(full) && n >= strlen(mark) &&
+		    !strcmp(buf + n - strlen(mark), mark))
+			m = n - strlen(mark);
+		else if (n < strlen(full))
+			assert_true(len <= strlen("accord:") + strlen(mark) + 1 ||
+				    n + strlen(mark) >= len);
+		if (n < strlen(full) && len > 40)
+			assert_int_equal(m + strlen(mark), n);
+		assert_memory_equal(buf, full, m);
+		if (m > 0)
+			assert_true(full[m] == '\0' || full[m] == ' ');
 		{
 			size_t quotes = 0, i;
 
@@ -357,21 +457,28 @@ static void test_file(void **state)
 static void test_file_trust(void **state)
 {
 	char *dir = lt_mkdtemp(), *path = lt_fmt("%s/audit.log", dir);
-	char *link = lt_fmt("%s/link.log", dir);
+	char *slink = lt_fmt("%s/link.log", dir), *hard = lt_fmt("%s/hard.log", dir);
+	char *sub = lt_fmt("%s/sub", dir), *sublog = lt_fmt("%s/sub/audit.log", dir);
+	char *dirlink = lt_fmt("%s/dirlink", dir), *vialink = lt_fmt("%s/dirlink/audit.log", dir);
 	struct accord_audit_rec r = sample();
 	struct accord_err err = { 0 };
 	char *text;
 
 	(void)state;
 	assert_int_equal(accord_audit_append(path, &r, &err), 0);
-	/* group- or world-writable: refused, nothing written */
+	/* any group or other bit: refused, nothing written (a mistyped
+	 * user name may be a password, so not even readable) */
 	assert_int_equal(chmod(path, 0620), 0);
 	assert_int_equal(accord_audit_append(path, &r, &err), -EPERM);
 	assert_contains(err.msg, path);
+	assert_contains(err.msg, "0600");
 	assert_int_equal(chmod(path, 0602), 0);
 	assert_int_equal(accord_audit_append(path, &r, &err), -EPERM);
-	/* readable by a log group is the admin's choice */
 	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(accord_audit_append(path, &r, &err), -EPERM);
+	assert_int_equal(chmod(path, 0604), 0);
+	assert_int_equal(accord_audit_append(path, &r, &err), -EPERM);
+	assert_int_equal(chmod(path, 0600), 0);
 	assert_int_equal(accord_audit_append(path, &r, &err), 0);
 	text = lt_read_file(path, NULL);
 	assert_non_null(text);
@@ -385,20 +492,64 @@ static void test_file_trust(void **state)
 	}
 	free(text);
 	/* a link is never followed */
-	assert_int_equal(symlink(path, link), 0);
-	assert_int_equal(accord_audit_append(link, &r, &err), -EPERM);
+	assert_int_equal(symlink(path, slink), 0);
+	assert_int_equal(accord_audit_append(slink, &r, &err), -EPERM);
 	assert_contains(err.msg, "symbolic link");
+	/* nor a second name of the file */
+	assert_int_equal(link(path, hard), 0);
+	assert_int_equal(accord_audit_append(path, &r, &err), -EPERM);
+	assert_contains(err.msg, "one link");
+	assert_int_equal(accord_audit_append(hard, &r, &err), -EPERM);
+	assert_int_equal(unlink(hard), 0);
+	assert_int_equal(accord_audit_append(path, &r, &err), 0);
+	/* the directory: not writable by group or others, not a link */
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(accord_audit_append(sublog, &r, &err), 0);
+	assert_int_equal(chmod(sub, 0770), 0);
+	assert_int_equal(accord_audit_append(sublog, &r, &err), -EPERM);
+	assert_contains(err.msg, sub);
+	assert_int_equal(chmod(sub, 0703), 0);
+	assert_int_equal(accord_audit_append(sublog, &r, &err), -EPERM);
+	assert_int_equal(chmod(sub, 0755), 0);
+	assert_int_equal(accord_audit_append(sublog, &r, &err), 0);
+	assert_int_equal(symlink(sub, dirlink), 0);
+	assert_int_equal(accord_audit_append(vialink, &r, &err), -EPERM);
+	assert_contains(err.msg, "symbolic link");
+	/* a world-writable sticky directory such as /tmp is refused too */
+	assert_int_equal(accord_audit_append("/tmp/accord-audit-test.log", &r, &err), -EPERM);
+	assert_int_equal(access("/tmp/accord-audit-test.log", F_OK), -1);
 	/* owner */
 	if (geteuid() == 0) {
 		assert_int_equal(chown(path, 65534, 0), 0);
 		assert_int_equal(accord_audit_append(path, &r, &err), -EPERM);
 		assert_contains(err.msg, "owned by root");
+		assert_int_equal(chown(path, 0, 0), 0);
+		assert_int_equal(chown(sub, 65534, 0), 0);
+		assert_int_equal(accord_audit_append(sublog, &r, &err), -EPERM);
+		assert_contains(err.msg, "owned by root");
 	}
 	/* a directory */
-	assert_int_equal(accord_audit_append(dir, &r, &err), -EISDIR);
+	assert_int_equal(mkdir(sublog, 0700) == 0 || errno == EEXIST, 1);
+	if (unlink(sublog) == 0)
+		assert_int_equal(mkdir(sublog, 0700), 0);
+	if (geteuid() == 0)
+		assert_int_equal(chown(sub, 0, 0), 0);
+	assert_int_equal(accord_audit_append(sublog, &r, &err), -EISDIR);
+	/* a path ending in '/' */
+	{
+		char *slash = lt_fmt("%s/", sub);
+
+		assert_int_equal(accord_audit_append(slash, &r, &err), -EISDIR);
+		free(slash);
+	}
 	lt_rmtree(dir);
 	free(path);
-	free(link);
+	free(slink);
+	free(hard);
+	free(sub);
+	free(sublog);
+	free(dirlink);
+	free(vialink);
 	free(dir);
 }
 
@@ -407,7 +558,7 @@ static void test_long_record(void **state)
 	char *dir = lt_mkdtemp(), *path = lt_fmt("%s/audit.log", dir);
 	struct accord_audit_rec r = sample();
 	struct accord_err err = { 0 };
-	char *big = malloc(20000), *text;
+	char *big = malloc(20000), *text, *want;
 	json_object *o;
 
 	(void)state;
@@ -415,13 +566,47 @@ static void test_long_record(void **state)
 	memset(big, '\n', 19999);
 	big[19999] = '\0';
 	r.rhost = big; /* 6 bytes each in JSON: past any fixed buffer */
+	r.user = big;
 	assert_int_equal(accord_audit_append(path, &r, &err), 0);
 	text = lt_read_file(path, NULL);
 	o = json_tokener_parse(text);
 	assert_non_null(o);
-	assert_string_equal(jstr(o, "rhost"), big);
+	/* complete (every field), each string capped at 256 bytes */
+	assert_int_equal(json_object_object_length(o), 16);
+	want = lt_fmt("%.256s...", big);
+	assert_string_equal(jstr(o, "rhost"), want);
+	assert_string_equal(jstr(o, "user"), want);
+	assert_string_equal(jstr(o, "tty"), "ssh");
+	assert_int_equal(jint(o, "failures"), 3);
 	json_object_put(o);
+	free(want);
 	free(text);
+
+	/* a cut never splits a UTF-8 character: 255 ASCII bytes, then
+	 * a 2-byte character that would end past 256 */
+	memset(big, 'a', 255);
+	strcpy(big + 255, "\xc3\xa9tail");
+	r.user = big;
+	r.rhost = "x";
+	{
+		char line[8192];
+
+		assert_true(accord_audit_json(&r, line, sizeof(line)) > 0);
+		o = json_tokener_parse(line);
+		assert_non_null(o);
+		want = lt_fmt("%.255s...", big);
+		assert_string_equal(jstr(o, "user"), want);
+		free(want);
+		json_object_put(o);
+		/* exactly 256 bytes: not cut */
+		memset(big, 'a', 256);
+		big[256] = '\0';
+		r.user = big;
+		assert_true(accord_audit_json(&r, line, sizeof(line)) > 0);
+		o = json_tokener_parse(line);
+		assert_string_equal(jstr(o, "user"), big);
+		json_object_put(o);
+	}
 	free(big);
 	lt_rmtree(dir);
 	free(path);
@@ -481,6 +666,8 @@ int main(void)
 		cmocka_unit_test(test_kv_order),
 		cmocka_unit_test(test_kv_escaping),
 		cmocka_unit_test(test_kv_truncation),
+		cmocka_unit_test(test_kv_unicode_controls),
+		cmocka_unit_test(test_kv_long_names),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_file_trust),

@@ -13,6 +13,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <accord/policy.h>
@@ -365,7 +371,10 @@ static void test_inactive(void **state)
 	f->cfg.inactive_days = 0;
 	assert_reason(accord_decide_auth_pre(&c, ACCORD_METHOD_PASSWORD, &d),
 		      ACCORD_R_REVOKED_INACTIVE, &d);
-	assert_reason(accord_decide_password(&c, "alice-secret-1", &d), ACCORD_R_OK, &d);
+	/* the right password does not get past a revoked record either */
+	assert_reason(accord_decide_password(&c, "alice-secret-1", &d),
+		      ACCORD_R_REVOKED_INACTIVE, &d);
+	assert_int_equal(d.failures, -1);
 	assert_reason(accord_decide_account(&c, &d), ACCORD_R_REVOKED_INACTIVE, &d);
 	/* resume: last_success = now, so it does not strike again at once */
 	f->cfg.inactive_days = 30;
@@ -652,6 +661,354 @@ static void test_swap(void **state)
 	assert_reason(accord_decide_account(&c, &d), ACCORD_R_EXPIRED, &d);
 }
 
+static void expect_account_swap(struct fx *f, const char *requester, const char *target,
+				enum accord_reason want, const char *granting)
+{
+	struct accord_logon_ctx c = ctx_for(f, target);
+	struct accord_decision d;
+
+	c.requester = requester;
+	c.swap = true;
+	print_message("account: %s -> %s\n", requester, target);
+	assert_reason(accord_decide_account(&c, &d), want, &d);
+	assert_string_equal(d.granting, granting);
+	assert_false(d.known);
+	assert_int_equal(d.failures, -1);
+	assert_true(d.detail[0] != '\0');
+}
+
+/*
+ * The account phase of a swap to a local account (root): no accord
+ * profile, but the swap rules apply.  Refused -> swap_denied; let through
+ * -> unknown_user (PAM_USER_UNKNOWN: the stack goes on to pam_unix) with
+ * the rule that let it through.
+ */
+static void test_swap_local_target(void **state)
+{
+	struct fx *f = *state;
+	struct accord_logon_ctx c;
+	struct accord_decision d;
+
+	swap_rule(f, ACCORD_SWAP_PERMIT, "wheel", "root");
+	swap_rule(f, ACCORD_SWAP_DENY, "interns", "root");
+	rebuild(f);
+
+	/* a permit rule: unknown_user, granting named */
+	expect_account_swap(f, "alice", "root", ACCORD_R_UNKNOWN_USER, "permit:wheel");
+	/* deny wins over permit (ivan is in wheel and interns) */
+	expect_account_swap(f, "ivan", "root", ACCORD_R_SWAP_DENIED, "deny:interns");
+	expect_account_swap(f, "henry", "root", ACCORD_R_SWAP_DENIED, "deny:interns");
+	/* no rule */
+	expect_account_swap(f, "bob", "root", ACCORD_R_SWAP_DENIED, "no rule");
+	expect_account_swap(f, "bob", "nobody-local", ACCORD_R_SWAP_DENIED, "no rule");
+	/* a system requester: its groups from the system (root is in root) */
+	expect_account_swap(f, "root", "root", ACCORD_R_UNKNOWN_USER, "self");
+	/* an unknown requester */
+	expect_account_swap(f, "no-such-user-here", "root", ACCORD_R_SWAP_DENIED, "");
+	/* swap_never beats the permit */
+	snprintf(f->cfg.swap_never, sizeof(f->cfg.swap_never), "root");
+	expect_account_swap(f, "alice", "root", ACCORD_R_SWAP_DENIED, "swap_never");
+	f->cfg.swap_never[0] = '\0';
+	/* not a swap stack: unknown_user as before, no rule looked at */
+	c = ctx_for(f, "root");
+	c.requester = "henry";
+	assert_reason(accord_decide_account(&c, &d), ACCORD_R_UNKNOWN_USER, &d);
+	assert_string_equal(d.granting, "");
+	/* no user name: unknown_user, no swap rule */
+	c = ctx_for(f, "");
+	c.swap = true;
+	c.requester = "henry";
+	assert_reason(accord_decide_account(&c, &d), ACCORD_R_UNKNOWN_USER, &d);
+	/* the snapshot or config missing: internal_error still */
+	c = ctx_for(f, "root");
+	c.swap = true;
+	c.requester = "alice";
+	c.cfg = NULL;
+	assert_reason(accord_decide_account(&c, &d), ACCORD_R_INTERNAL_ERROR, &d);
+}
+
+/*
+ * A revoke that arrives while the user types (another host counted the
+ * fifth bad password, an inactivity revoke) is honoured by the password
+ * phase: the record is read under its lock, the right password is not
+ * even checked.  So is the snapshot's status.
+ */
+static void test_revoke_after_prompt(void **state)
+{
+	struct fx *f = *state;
+	struct accord_logon_ctx c = ctx_for(f, "alice");
+	struct accord_profile_ref a = ref(f, "alice");
+	struct accord_logon_rec rec, after;
+	struct accord_err err = { 0 };
+	struct accord_decision d;
+
+	assert_reason(accord_decide_auth_pre(&c, ACCORD_METHOD_PASSWORD, &d), ACCORD_R_OK, &d);
+	/* meanwhile, elsewhere */
+	assert_int_equal(accord_logon_failure(f->s, &a, 1, NOW, &after, &err), 0);
+	assert_int_equal(after.revoked, ACCORD_LOGON_REVOKED_FAILURES);
+	assert_reason(accord_decide_password(&c, "alice-secret-1", &d),
+		      ACCORD_R_REVOKED_FAILURES, &d);
+	assert_int_equal(d.failures, -1);
+	assert_not_contains(d.detail, "alice-secret-1");
+	/* nothing counted */
+	assert_int_equal(accord_logon_read(f->s, &a, &rec, &err), 0);
+	assert_int_equal(rec.failures, 1);
+	assert_int_equal(rec.last_success, 0);
+	assert_reason(accord_decide_chauthtok(&c, "alice-secret-1", "new-password-9", &d),
+		      ACCORD_R_REVOKED_FAILURES, &d);
+
+	assert_int_equal(accord_logon_reset(f->s, &a, NOW, &err), 0);
+	assert_reason(accord_decide_auth_pre(&c, ACCORD_METHOD_PASSWORD, &d), ACCORD_R_OK, &d);
+	assert_int_equal(accord_logon_revoke(f->s, &a, ACCORD_LOGON_REVOKED_INACTIVE, NOW, &err),
+			 0);
+	assert_reason(accord_decide_password(&c, "alice-secret-1", &d),
+		      ACCORD_R_REVOKED_INACTIVE, &d);
+	assert_int_equal(accord_logon_reset(f->s, &a, NOW, &err), 0);
+	assert_reason(accord_decide_password(&c, "alice-secret-1", &d), ACCORD_R_OK, &d);
+
+	/* the snapshot's status, even without auth_pre before */
+	set_pw(f, "carol", "carol-secret-1");
+	c.user = "carol";
+	assert_reason(accord_decide_password(&c, "carol-secret-1", &d), ACCORD_R_REVOKED, &d);
+	set_pw(f, "bob", "bob-secret-1");
+	c.user = "bob";
+	assert_reason(accord_decide_password(&c, "bob-secret-1", &d), ACCORD_R_DISABLED, &d);
+	set_pw(f, "erin", "erin-secret-1");
+	c.user = "erin";
+	assert_reason(accord_decide_password(&c, "erin-secret-1", &d), ACCORD_R_EXPIRED, &d);
+	/* a protected profile's record revoked (before it was protected) */
+	{
+		struct accord_profile_ref fr = ref(f, "frank");
+
+		assert_int_equal(accord_logon_revoke(f->s, &fr, ACCORD_LOGON_REVOKED_INACTIVE, NOW,
+						     &err), 0);
+		c.user = "frank";
+		c.batch = true;
+		assert_reason(accord_decide_password(&c, "frank-secret-1", &d),
+			      ACCORD_R_REVOKED_INACTIVE, &d);
+		assert_int_equal(accord_logon_reset(f->s, &fr, NOW, &err), 0);
+		assert_reason(accord_decide_password(&c, "frank-secret-1", &d), ACCORD_R_OK, &d);
+	}
+}
+
+/* User-chosen names reach d->detail escaped and capped. */
+static void test_detail_sanitized(void **state)
+{
+	struct fx *f = *state;
+	struct accord_logon_ctx c;
+	struct accord_decision d;
+	char longname[300];
+	size_t i;
+
+	c = ctx_for(f, "evil\nname\x1b[31m\xe2\x80\xae'\"\\");
+	assert_reason(accord_decide_account(&c, &d), ACCORD_R_UNKNOWN_USER, &d);
+	assert_contains(d.detail, "evil\\x0aname\\x1b[31m\\xe2\\x80\\xae\\x27\\x22\\x5c");
+	for (i = 0; d.detail[i]; i++)
+		if ((unsigned char)d.detail[i] < 0x20 || (unsigned char)d.detail[i] >= 0x7f)
+			fail_msg("raw byte 0x%02x in detail %s", (unsigned char)d.detail[i],
+				 d.detail);
+	/* swap: requester and target */
+	c = ctx_for(f, "svc");
+	c.swap = true;
+	c.requester = "x\ry";
+	assert_reason(accord_check_swap(&c, &d), ACCORD_R_SWAP_DENIED, &d);
+	assert_contains(d.detail, "x\\x0dy");
+	/* application names */
+	f->cfg.protect_all = true;
+	c = ctx_for(f, "alice");
+	c.appl = "app\x85x";
+	assert_reason(accord_decide_account(&c, &d), ACCORD_R_APPL_DENIED, &d);
+	assert_contains(d.detail, "app\\x85x");
+	/* long: capped, never a half escape at the end */
+	memset(longname, '\x01', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	c = ctx_for(f, longname);
+	assert_reason(accord_decide_account(&c, &d), ACCORD_R_UNKNOWN_USER, &d);
+	assert_true(strlen(d.detail) < sizeof(d.detail));
+	{
+		size_t n = strlen(d.detail);
+		const char *bs = strrchr(d.detail, '\\');
+
+		assert_true(bs != NULL);
+		assert_true((size_t)(bs - d.detail) + 4 <= n);
+	}
+}
+
+/* The logon record lock waits at most lock_timeout, then internal_error. */
+static void test_lock_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct accord_logon_ctx c = ctx_for(f, "alice");
+	struct accord_profile_ref a = ref(f, "alice");
+	struct accord_logon_rec rec;
+	struct accord_err err = { 0 };
+	struct accord_decision d;
+	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct timespec t0, t1;
+	char *rfile = lt_fmt("%s/secrets/logon/alice", f->dir);
+	double ms;
+	int fd;
+
+	assert_int_equal(accord_logon_failure(f->s, &a, 0, NOW, &rec, &err), 0);
+	fd = open(rfile, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_OFD_SETLK, &lk), 0);
+	f->cfg.lock_timeout = 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_reason(accord_decide_password(&c, "alice-secret-1", &d), ACCORD_R_INTERNAL_ERROR,
+		      &d);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	assert_contains(d.detail, "timed out");
+	assert_true(ms >= 900 && ms < 5000);
+	assert_reason(accord_decide_password(&c, "wrong", &d), ACCORD_R_INTERNAL_ERROR, &d);
+	close(fd);
+	assert_reason(accord_decide_password(&c, "alice-secret-1", &d), ACCORD_R_OK, &d);
+	free(rfile);
+}
+
+/* Drops CAP_SYS_RESOURCE: root then cannot lift a lowered hard limit. */
+static int drop_sys_resource(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct cd[2];
+
+	if (syscall(SYS_capget, &h, cd) < 0)
+		return -1;
+	cd[0].effective &= ~(1u << CAP_SYS_RESOURCE);
+	cd[0].permitted &= ~(1u << CAP_SYS_RESOURCE);
+	cd[0].inheritable &= ~(1u << CAP_SYS_RESOURCE);
+	return (int)syscall(SYS_capset, &h, cd);
+}
+
+/* A child with `ulimit -f LIMIT` (soft and hard, the limit not liftable)
+ * and SIGXFSZ ignored runs the password phase.  Exit 0 when every answer
+ * was counted or denied. */
+static int fsize_decisions(struct fx *f, rlim_t limit)
+{
+	struct rlimit rl = { limit, limit };
+	struct accord_logon_ctx c = ctx_for(f, "alice");
+	struct accord_profile_ref a = ref(f, "alice");
+	struct accord_logon_rec before, rec;
+	struct accord_err err = { 0 };
+	struct accord_decision d;
+	enum accord_reason r;
+	int i;
+
+	signal(SIGXFSZ, SIG_IGN);
+	if (accord_logon_read(f->s, &a, &before, &err) < 0)
+		return 40;
+	if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+		return 41;
+	if (geteuid() == 0 && drop_sys_resource() < 0)
+		return 48;
+	for (i = 0; i < 3; i++) {
+		r = accord_decide_password(&c, "wrong", &d);
+		if (accord_logon_read(f->s, &a, &rec, &err) < 0)
+			return 42;
+		if (r == ACCORD_R_BAD_SECRET) {
+			/* counted, on disk */
+			if (d.failures != (int64_t)rec.failures || rec.failures != before.failures + 1)
+				return 43;
+		} else if (r == ACCORD_R_INTERNAL_ERROR) {
+			/* denied, not counted, not verified */
+			if (!strstr(d.detail, "not checked") || rec.failures != before.failures)
+				return 44;
+		} else {
+			fprintf(stderr, "wrong password: %s (%s)\n", accord_reason_name(r), d.detail);
+			return 45;
+		}
+		before = rec;
+	}
+	r = accord_decide_password(&c, "alice-secret-1", &d);
+	if (r == ACCORD_R_OK) {
+		/* only after the attempt was counted: the count went to a
+		 * slot below the limit */
+		if (limit < 64) {
+			fprintf(stderr, "accepted uncounted: %s\n", d.detail);
+			return 46;
+		}
+	} else if (r != ACCORD_R_INTERNAL_ERROR) {
+		return 47;
+	}
+	return 0;
+}
+
+static void run_fsize_decisions(struct fx *f, rlim_t limit)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fsize_decisions(f, limit));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status))
+		fail_msg("child killed by signal %d", WTERMSIG(status));
+	if (WEXITSTATUS(status))
+		fail_msg("child check %d failed (limit %llu)", WEXITSTATUS(status),
+			 (unsigned long long)limit);
+}
+
+/*
+ * `ulimit -f 0` before su: a wrong password is counted (root lifts the
+ * limit for its own writes) or denied as internal_error without being
+ * checked, never an uncounted verify; a right password is not accepted
+ * while its attempt cannot be counted; the record is never damaged.
+ */
+static void test_fsize(void **state)
+{
+	struct fx *f = *state;
+	struct accord_logon_ctx c = ctx_for(f, "alice");
+	struct accord_profile_ref a = ref(f, "alice");
+	struct accord_logon_rec rec;
+	struct accord_err err = { 0 };
+	struct accord_decision d;
+	static const rlim_t limits[] = { 0, 10, 64, 100 };
+	size_t i;
+
+	f->cfg.revoke_after = 0;
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		/* hard and soft: root without CAP_SYS_RESOURCE cannot lift it */
+		run_fsize_decisions(f, limits[i]);
+		assert_int_equal(accord_logon_read(f->s, &a, &rec, &err), 0);
+		/* soft only (`ulimit -S -f 0`): root lifts it, all counted */
+		if (geteuid() == 0) {
+			uint32_t n0 = rec.failures;
+			pid_t pid = fork();
+			int status;
+
+			assert_true(pid >= 0);
+			if (pid == 0) {
+				struct rlimit rl = { limits[i], RLIM_INFINITY };
+				struct accord_decision dd;
+				int k;
+
+				signal(SIGXFSZ, SIG_IGN);
+				if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+					_exit(50);
+				for (k = 0; k < 3; k++)
+					if (accord_decide_password(&c, "wrong", &dd) !=
+					    ACCORD_R_BAD_SECRET)
+						_exit(51);
+				if (dd.failures != (int64_t)n0 + 3)
+					_exit(52);
+				if (accord_decide_password(&c, "alice-secret-1", &dd) != ACCORD_R_OK ||
+				    dd.failures != 0)
+					_exit(53);
+				_exit(0);
+			}
+			assert_int_equal(waitpid(pid, &status, 0), pid);
+			assert_true(WIFEXITED(status));
+			assert_int_equal(WEXITSTATUS(status), 0);
+		}
+	}
+	/* never damaged; the right password works */
+	assert_reason(accord_decide_auth_pre(&c, ACCORD_METHOD_PASSWORD, &d), ACCORD_R_OK, &d);
+	assert_reason(accord_decide_password(&c, "alice-secret-1", &d), ACCORD_R_OK, &d);
+	assert_int_equal(d.failures, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -664,6 +1021,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_chauthtok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_swap_local_target, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_after_prompt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_detail_sanitized, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fsize, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

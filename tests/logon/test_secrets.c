@@ -10,7 +10,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -493,6 +499,14 @@ static void flip_byte(const char *path, off_t off)
 	close(fd);
 }
 
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
 static void test_damaged_record(void **state)
 {
 	struct fx *f = *state;
@@ -500,11 +514,14 @@ static void test_damaged_record(void **state)
 	struct accord_logon_rec rec;
 	char *rfile = fpath(f, "logon/alice");
 	off_t off;
-	struct stat st;
 
+	/* a byte flipped in both slots: damaged, and only reset repairs it */
 	for (off = 0; off < 64; off += 7) {
 		assert_int_equal(accord_logon_failure(f->s, &alice, 5, NOW, &rec, &err), 0);
+		assert_int_equal(accord_logon_failure(f->s, &alice, 5, NOW, &rec, &err), 0);
+		assert_int_equal(file_size(rfile), 128);
 		flip_byte(rfile, off);
+		flip_byte(rfile, 64 + off);
 		assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), -EBADMSG);
 		assert_contains(err.msg, rfile);
 		assert_contains(err.msg, "is damaged; accordctl user resume alice resets it");
@@ -515,31 +532,122 @@ static void test_damaged_record(void **state)
 		assert_int_equal(accord_logon_revoke(f->s, &alice,
 						     ACCORD_LOGON_REVOKED_INACTIVE, NOW, &err),
 				 -EBADMSG);
+		assert_int_equal(accord_logon_verify(f->s, &alice, "pw", 5, NOW, &rec, &err),
+				 -EBADMSG);
 		/* reset repairs it */
 		assert_int_equal(accord_logon_reset(f->s, &alice, NOW + 1, &err), 0);
 		assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
 		assert_int_equal(rec.failures, 0);
 		assert_int_equal(rec.revoked, 0);
 		assert_int_equal(rec.last_success, NOW + 1);
+		assert_int_equal(file_size(rfile), 128);
 	}
-	/* short, long */
+	/* short, long, the old one-slot format */
 	lt_write_file(rfile, "ACCLOGON", 8, 0600);
 	assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), -EBADMSG);
 	{
 		char big[200];
 
 		memset(big, 'x', sizeof(big));
+		lt_write_file(rfile, big, 64, 0600);
+		assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), -EBADMSG);
 		lt_write_file(rfile, big, sizeof(big), 0600);
+		assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), -EBADMSG);
+	}
+	assert_int_equal(accord_logon_reset(f->s, &alice, NOW, &err), 0);
+	assert_int_equal(file_size(rfile), 128);
+	assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
+	/* 129 bytes: damaged even with two good slots */
+	{
+		char *all = lt_read_file(rfile, NULL);
+		char buf[129];
+
+		memcpy(buf, all, 128);
+		buf[128] = 'x';
+		lt_write_file(rfile, buf, sizeof(buf), 0600);
+		free(all);
 	}
 	assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), -EBADMSG);
-	assert_int_equal(accord_logon_reset(f->s, &alice, NOW, &err), 0);
-	assert_int_equal(stat(rfile, &st), 0);
-	assert_int_equal(st.st_size, 64);
-	assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
 	/* an empty file (created, never written) is all zero */
 	lt_write_file(rfile, "", 0, 0600);
 	assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
 	assert_int_equal(rec.failures, 0);
+	free(rfile);
+}
+
+/*
+ * Two slots: a write goes to the older one, so a torn or damaged slot
+ * leaves the state before the write, never a damaged record.
+ */
+static void test_two_slots(void **state)
+{
+	struct fx *f = *state;
+	struct accord_err err = { 0 };
+	struct accord_logon_rec rec;
+	char *rfile = fpath(f, "logon/alice"), *snap1, *snap2;
+	size_t len;
+	int i;
+
+	/* the first write goes to slot 1, leaving slot 0 a hole of zeros */
+	assert_int_equal(accord_logon_failure(f->s, &alice, 0, NOW, &rec, &err), 0);
+	assert_int_equal(file_size(rfile), 128);
+	snap1 = lt_read_file(rfile, &len);
+	assert_int_equal(len, 128);
+	for (i = 0; i < 64; i++)
+		assert_int_equal(snap1[i], 0);
+	assert_memory_equal(snap1 + 64, "ACCLOGv2", 8);
+	/* a first write torn anywhere reads as "nothing yet" */
+	for (i = 65; i < 128; i += 9) {
+		lt_write_file(rfile, snap1, (size_t)i, 0600);
+		assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
+		assert_int_equal(rec.failures, 0);
+		/* and the next write goes to slot 1 again */
+		assert_int_equal(accord_logon_failure(f->s, &alice, 0, NOW, &rec, &err), 0);
+		assert_int_equal(rec.failures, 1);
+	}
+	/* the second write goes to slot 0 */
+	assert_int_equal(accord_logon_failure(f->s, &alice, 0, NOW + 1, &rec, &err), 0);
+	assert_int_equal(rec.failures, 2);
+	snap2 = lt_read_file(rfile, &len);
+	assert_int_equal(len, 128);
+	assert_memory_equal(snap2, "ACCLOGv2", 8);
+	assert_memory_equal(snap2 + 64, snap1 + 64, 64);
+	/* the newer slot damaged (a write torn in it): the older is read */
+	for (i = 0; i < 64; i += 5) {
+		lt_write_file(rfile, snap2, 128, 0600);
+		flip_byte(rfile, i);
+		assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
+		assert_int_equal(rec.failures, 1);
+	}
+	/* and the next write replaces the damaged slot, not the good one */
+	assert_int_equal(accord_logon_failure(f->s, &alice, 0, NOW + 2, &rec, &err), 0);
+	assert_int_equal(rec.failures, 2);
+	assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
+	assert_int_equal(rec.failures, 2);
+	assert_int_equal(rec.last_failure, NOW + 2);
+	/* many writes alternate; each state survives a tear of the next */
+	for (i = 0; i < 20; i++) {
+		char *before;
+
+		assert_int_equal(accord_logon_failure(f->s, &alice, 0, NOW + 3 + i, &rec, &err),
+				 0);
+		before = lt_read_file(rfile, &len);
+		assert_int_equal(accord_logon_failure(f->s, &alice, 0, NOW + 100, &rec, &err), 0);
+		/* undo half of the last write: a tear */
+		{
+			char *after = lt_read_file(rfile, NULL);
+			int slot = memcmp(before, after, 64) ? 0 : 1;
+
+			memcpy(after + slot * 64 + 30, before + slot * 64 + 30, 34);
+			lt_write_file(rfile, after, 128, 0600);
+			free(after);
+		}
+		assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
+		assert_int_equal(rec.last_failure, NOW + 3 + i);
+		free(before);
+	}
+	free(snap1);
+	free(snap2);
 	free(rfile);
 }
 
@@ -642,6 +750,569 @@ static void test_timing(void **state)
 	assert_true(dummy > real / 4);
 }
 
+/* accord_logon_verify: count first, verify under the lock, the outcomes */
+static void test_verify(void **state)
+{
+	struct fx *f = *state;
+	struct accord_err err = { 0 };
+	struct accord_logon_rec rec, after;
+	struct accord_profile_ref bob = { "bob", 1002, 1700000001 };
+	char *pwfile = fpath(f, "password/alice");
+	int i;
+
+	assert_int_equal(accord_secret_set(f->s, &alice, "right one", &err), 0);
+	/* a match: count 0, last_success */
+	assert_int_equal(accord_logon_verify(f->s, &alice, "right one", 3, NOW, &after, &err), 0);
+	assert_int_equal(after.failures, 0);
+	assert_int_equal(after.last_success, NOW);
+	assert_int_equal(after.last_failure, NOW); /* counted first */
+	/* mismatches count, the third revokes */
+	for (i = 1; i <= 2; i++) {
+		assert_int_equal(accord_logon_verify(f->s, &alice, "wrong", 3, NOW + i, &after,
+						     &err), -EACCES);
+		assert_int_equal(after.failures, i);
+		assert_int_equal(after.revoked, 0);
+		assert_contains(err.msg, "wrong password");
+	}
+	assert_int_equal(accord_logon_verify(f->s, &alice, "wrong", 3, NOW + 3, &after, &err),
+			 -EACCES);
+	assert_int_equal(after.failures, 3);
+	assert_int_equal(after.revoked, ACCORD_LOGON_REVOKED_FAILURES);
+	assert_int_equal(after.revoked_at, NOW + 3);
+	assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
+	assert_memory_equal(&rec, &after, sizeof(rec));
+	/* revoked: the right password is not even checked, nothing counted */
+	assert_int_equal(accord_logon_verify(f->s, &alice, "right one", 3, NOW + 4, &after,
+					     &err), -EKEYREVOKED);
+	assert_int_equal(after.revoked, ACCORD_LOGON_REVOKED_FAILURES);
+	assert_int_equal(after.failures, 3);
+	assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
+	assert_int_equal(rec.failures, 3);
+	assert_int_equal(rec.last_failure, NOW + 3);
+	/* an inactivity revoke likewise */
+	assert_int_equal(accord_logon_reset(f->s, &alice, NOW, &err), 0);
+	assert_int_equal(accord_logon_revoke(f->s, &alice, ACCORD_LOGON_REVOKED_INACTIVE, NOW,
+					     &err), 0);
+	assert_int_equal(accord_logon_verify(f->s, &alice, "right one", 3, NOW, NULL, &err),
+			 -EKEYREVOKED);
+	assert_int_equal(accord_logon_reset(f->s, &alice, NOW, &err), 0);
+	/* revoke_after 0: never revoked */
+	for (i = 0; i < 4; i++)
+		assert_int_equal(accord_logon_verify(f->s, &alice, "x", 0, NOW, &after, &err),
+				 -EACCES);
+	assert_int_equal(after.failures, 4);
+	assert_int_equal(after.revoked, 0);
+	assert_int_equal(accord_logon_verify(f->s, &alice, "right one", 0, NOW, &after, &err), 0);
+	assert_int_equal(after.failures, 0);
+	/* no password stored: -ENOENT, counted, and revokes like a bad one */
+	assert_int_equal(accord_logon_verify(f->s, &bob, "x", 2, NOW, &after, &err), -ENOENT);
+	assert_int_equal(after.failures, 1);
+	assert_int_equal(accord_logon_verify(f->s, &bob, "x", 2, NOW, &after, &err), -ENOENT);
+	assert_int_equal(after.revoked, ACCORD_LOGON_REVOKED_FAILURES);
+	/* an untrusted or damaged password file: an error, nothing counted,
+	 * never -EACCES */
+	assert_int_equal(chmod(pwfile, 0640), 0);
+	assert_int_equal(accord_logon_verify(f->s, &alice, "right one", 3, NOW, &after, &err),
+			 -EPERM);
+	assert_int_equal(accord_logon_verify(f->s, &alice, "wrong", 3, NOW, &after, &err),
+			 -EPERM);
+	assert_int_equal(chmod(pwfile, 0600), 0);
+	lt_write_file(pwfile, "garbage\n", 8, 0600);
+	assert_int_equal(accord_logon_verify(f->s, &alice, "wrong", 3, NOW, &after, &err),
+			 -EBADMSG);
+	assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
+	assert_int_equal(rec.failures, 0);
+	/* bad arguments */
+	assert_int_equal(accord_logon_verify(f->s, &alice, NULL, 3, NOW, &after, &err), -EINVAL);
+	{
+		struct accord_profile_ref bad = { "../x", 1, 1 };
+
+		assert_int_equal(accord_logon_verify(f->s, &bad, "x", 3, NOW, &after, &err),
+				 -EINVAL);
+	}
+	free(pwfile);
+}
+
+/* Hard links: a second name of a secret file is refused. */
+static void test_trust_nlink(void **state)
+{
+	struct fx *f = *state;
+	struct accord_err err = { 0 };
+	struct accord_logon_rec rec;
+	char *pwfile = fpath(f, "password/alice"), *rfile = fpath(f, "logon/alice");
+	char *pw2 = fpath(f, "password/alice2"), *r2 = fpath(f, "logon/alice2");
+
+	assert_int_equal(accord_secret_set(f->s, &alice, "pw", &err), 0);
+	assert_int_equal(accord_logon_failure(f->s, &alice, 5, NOW, &rec, &err), 0);
+	assert_int_equal(link(pwfile, pw2), 0);
+	assert_int_equal(accord_secret_verify(f->s, &alice, "pw", &err), -EPERM);
+	assert_contains(err.msg, "links");
+	assert_int_equal(accord_logon_verify(f->s, &alice, "pw", 5, NOW, &rec, &err), -EPERM);
+	assert_int_equal(unlink(pw2), 0);
+	assert_int_equal(link(rfile, r2), 0);
+	assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), -EPERM);
+	assert_int_equal(accord_logon_failure(f->s, &alice, 5, NOW, &rec, &err), -EPERM);
+	assert_int_equal(accord_logon_verify(f->s, &alice, "pw", 5, NOW, &rec, &err), -EPERM);
+	assert_int_equal(unlink(r2), 0);
+	assert_int_equal(accord_logon_verify(f->s, &alice, "pw", 5, NOW, &rec, &err), 0);
+	free(pwfile);
+	free(rfile);
+	free(pw2);
+	free(r2);
+}
+
+/* The registry directory itself: not a link, not writable by others. */
+static void test_trust_registry(void **state)
+{
+	struct fx *f = *state;
+	struct accord_secrets *s = NULL;
+	struct accord_err err = { 0 };
+	char *moved = lt_fmt("%s.real", f->dir);
+
+	assert_int_equal(chmod(f->dir, 0777), 0);
+	assert_int_equal(accord_secrets_open(f->dir, false, &s, &err), -EPERM);
+	assert_contains(err.msg, f->dir);
+	assert_int_equal(chmod(f->dir, 0720), 0);
+	assert_int_equal(accord_secrets_open(f->dir, false, &s, &err), -EPERM);
+	/* readable by all is fine: the snapshot lives there */
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	assert_int_equal(accord_secrets_open(f->dir, false, &s, &err), 0);
+	accord_secrets_close(s);
+	assert_int_equal(chmod(f->dir, 0700), 0);
+	assert_int_equal(rename(f->dir, moved), 0);
+	assert_int_equal(symlink(moved, f->dir), 0);
+	assert_int_equal(accord_secrets_open(f->dir, false, &s, &err), -EPERM);
+	assert_contains(err.msg, "symbolic link");
+	assert_int_equal(unlink(f->dir), 0);
+	assert_int_equal(rename(moved, f->dir), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(f->dir, 65534, 0), 0);
+		assert_int_equal(accord_secrets_open(f->dir, false, &s, &err), -EPERM);
+		assert_int_equal(chown(f->dir, 0, 0), 0);
+	}
+	free(moved);
+}
+
+/*
+ * A password file that cannot be opened is never "wrong password": run
+ * as a non-root owner (root is not refused by a mode), mode 000 makes
+ * open() fail with EACCES.
+ */
+static void test_open_eacces(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct accord_secrets *s = NULL;
+		struct accord_err err = { 0 };
+		struct accord_logon_rec rec;
+		char tmpl[] = "/tmp/accord-eacces-XXXXXX", path[128];
+		int r, code = 0;
+
+		if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+				       setresuid(65534, 65534, 65534) < 0))
+			_exit(10);
+		if (!mkdtemp(tmpl))
+			_exit(11);
+		if (accord_secrets_open(tmpl, true, &s, &err) < 0 ||
+		    accord_secret_set(s, &alice, "pw", &err) < 0)
+			_exit(12);
+		snprintf(path, sizeof(path), "%s/secrets/password/alice", tmpl);
+		if (chmod(path, 0) < 0)
+			_exit(13);
+		r = accord_secret_verify(s, &alice, "pw", &err);
+		if (r != -EPERM) {
+			fprintf(stderr, "secret_verify: %d %s\n", r, err.msg);
+			code = 14;
+		}
+		r = accord_logon_verify(s, &alice, "wrong", 5, NOW, &rec, &err);
+		if (r != -EPERM) {
+			fprintf(stderr, "logon_verify: %d %s\n", r, err.msg);
+			code = 15;
+		}
+		if (accord_logon_read(s, &alice, &rec, &err) < 0 || rec.failures != 0)
+			code = 16;
+		chmod(path, 0600);
+		snprintf(path, sizeof(path), "%s/secrets/logon/alice", tmpl);
+		if (chmod(path, 0) < 0)
+			code = 17;
+		r = accord_logon_read(s, &alice, &rec, &err);
+		if (r != -EPERM)
+			code = 18;
+		accord_secrets_close(s);
+		chmod(path, 0600);
+		{
+			char *cmd = lt_fmt("rm -rf %s", tmpl);
+
+			if (system(cmd) != 0)
+				code = code ? code : 19;
+			free(cmd);
+		}
+		_exit(code);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* Temporary files a crash left are cleaned up; young ones stay. */
+static void test_tmp_sweep(void **state)
+{
+	struct fx *f = *state;
+	struct accord_err err = { 0 };
+	char *stale = fpath(f, "password/.tmp-1-00000000deadbeef");
+	char *young = fpath(f, "password/.tmp-2-00000000feedface");
+	struct timespec old[2] = { { NOW - 7200, 0 }, { 1700000000, 0 } };
+
+	lt_write_file(stale, "x", 1, 0600);
+	lt_write_file(young, "x", 1, 0600);
+	assert_int_equal(utimensat(AT_FDCWD, stale, old, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(accord_secret_set(f->s, &alice, "pw", &err), 0);
+	assert_int_equal(access(stale, F_OK), -1);
+	assert_int_equal(access(young, F_OK), 0);
+	free(stale);
+	free(young);
+}
+
+/* Holds an OFD write lock on the record through its own descriptor. */
+static int hold_lock(const char *path)
+{
+	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_OFD_SETLK, &lk), 0);
+	return fd;
+}
+
+/*
+ * Lock waits are bounded (-ETIMEDOUT), and the lock is per open file
+ * description: a holder in this very process excludes us (a classic
+ * fcntl lock would not), and closing another descriptor of the file does
+ * not drop it.
+ */
+static void test_lock_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct accord_err err = { 0 };
+	struct accord_logon_rec rec;
+	char *rfile = fpath(f, "logon/alice");
+	struct timespec t;
+	double ms;
+	int fd, other;
+
+	assert_int_equal(accord_secret_set(f->s, &alice, "pw", &err), 0);
+	assert_int_equal(accord_logon_failure(f->s, &alice, 5, NOW, &rec, &err), 0);
+	fd = hold_lock(rfile);
+	/* a second descriptor opened and closed: the lock stays */
+	other = open(rfile, O_RDONLY | O_CLOEXEC);
+	assert_true(other >= 0);
+	close(other);
+	accord_secrets_set_lock_timeout(f->s, 300);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	assert_int_equal(accord_logon_failure(f->s, &alice, 5, NOW, &rec, &err), -ETIMEDOUT);
+	ms = since_ms(&t);
+	assert_contains(err.msg, "timed out");
+	assert_true(ms >= 250 && ms < 3000);
+	/* the verify: not -EACCES, nothing counted, nothing verified */
+	assert_int_equal(accord_logon_verify(f->s, &alice, "pw", 5, NOW, &rec, &err), -ETIMEDOUT);
+	assert_int_equal(accord_logon_verify(f->s, &alice, "bad", 5, NOW, &rec, &err), -ETIMEDOUT);
+	/* reading needs no lock */
+	assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
+	assert_int_equal(rec.failures, 1);
+	/* 0: try once */
+	accord_secrets_set_lock_timeout(f->s, 0);
+	assert_int_equal(accord_logon_reset(f->s, &alice, NOW, &err), -ETIMEDOUT);
+	close(fd);
+	assert_int_equal(accord_logon_verify(f->s, &alice, "pw", 5, NOW, &rec, &err), 0);
+	/* a waiter gets the lock once the holder lets go */
+	accord_secrets_set_lock_timeout(f->s, 5000);
+	fd = hold_lock(rfile);
+	{
+		pid_t pid = fork();
+		int status;
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			nanosleep(&(struct timespec){ 0, 200000000 }, NULL);
+			_exit(0);
+		}
+		/* the child shares our descriptor: the lock goes when both
+		 * have closed it */
+		close(fd);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		assert_int_equal(accord_logon_failure(f->s, &alice, 5, NOW, &rec, &err), 0);
+		ms = since_ms(&t);
+		assert_true(ms >= 100);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+	}
+	free(rfile);
+}
+
+/*
+ * A reader that finds neither slot whole waits for the writer's lock and
+ * reads again before it calls the record damaged.
+ */
+static void test_read_retry(void **state)
+{
+	struct fx *f = *state;
+	struct accord_err err = { 0 };
+	struct accord_logon_rec rec;
+	char *rfile = fpath(f, "logon/alice"), *good, junk[128];
+	struct timespec t;
+	size_t len;
+	pid_t pid;
+	int fd, status;
+
+	assert_int_equal(accord_logon_failure(f->s, &alice, 0, NOW, &rec, &err), 0);
+	assert_int_equal(accord_logon_failure(f->s, &alice, 0, NOW, &rec, &err), 0);
+	good = lt_read_file(rfile, &len);
+	assert_int_equal(len, 128);
+	/* "a writer" holds the lock with both slots in pieces */
+	fd = hold_lock(rfile);
+	memset(junk, 'j', sizeof(junk));
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		nanosleep(&(struct timespec){ 0, 300000000 }, NULL);
+		if (pwrite(fd, good, 128, 0) != 128)
+			_exit(1);
+		_exit(0);  /* the last holder of the description: unlocks */
+	}
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
+	assert_true(since_ms(&t) >= 200);
+	assert_int_equal(rec.failures, 2);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* a holder that never lets go: bounded, and not "damaged" */
+	fd = hold_lock(rfile);
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+	accord_secrets_set_lock_timeout(f->s, 200);
+	assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), -ETIMEDOUT);
+	close(fd);
+	/* no holder: damaged at once */
+	assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), -EBADMSG);
+	free(good);
+	free(rfile);
+}
+
+struct thr {
+	const char *dir;
+	int bad;
+};
+
+static void *thr_fail(void *arg)
+{
+	struct thr *t = arg;
+	struct accord_secrets *s = NULL;
+	struct accord_err err = { 0 };
+	struct accord_logon_rec rec;
+	int j;
+
+	if (accord_secrets_open(t->dir, false, &s, &err) != 0) {
+		t->bad = 1;
+		return NULL;
+	}
+	for (j = 0; j < 25; j++)
+		if (accord_logon_failure(s, &alice, 0, NOW + j, &rec, &err) != 0)
+			t->bad = 1;
+	accord_secrets_close(s);
+	return NULL;
+}
+
+/* Threads of one process count exactly too (OFD locks). */
+static void test_threads(void **state)
+{
+	struct fx *f = *state;
+	struct accord_err err = { 0 };
+	struct accord_logon_rec rec;
+	enum { THREADS = 6 };
+	pthread_t th[THREADS];
+	struct thr t[THREADS];
+	int i;
+
+	for (i = 0; i < THREADS; i++) {
+		t[i].dir = f->dir;
+		t[i].bad = 0;
+		assert_int_equal(pthread_create(&th[i], NULL, thr_fail, &t[i]), 0);
+	}
+	for (i = 0; i < THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(t[i].bad, 0);
+	}
+	assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
+	assert_int_equal(rec.failures, THREADS * 25);
+}
+
+/* Drops CAP_SYS_RESOURCE (root then cannot raise a lowered hard limit). */
+static int drop_sys_resource(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -1;
+	d[0].effective &= ~(1u << CAP_SYS_RESOURCE);
+	d[0].permitted &= ~(1u << CAP_SYS_RESOURCE);
+	d[0].inheritable &= ~(1u << CAP_SYS_RESOURCE);
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+/* Whether this process may raise a hard limit (containers often drop
+ * CAP_SYS_RESOURCE even for root). */
+static bool has_sys_resource(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return false;
+	return d[0].effective & (1u << CAP_SYS_RESOURCE);
+}
+
+/*
+ * A child with a lowered RLIMIT_FSIZE and SIGXFSZ ignored, as `ulimit -f`
+ * before su.  limit: the limit in bytes; lift: whether the guard may lift
+ * it (root with CAP_SYS_RESOURCE).  Exit status 0 or a failed check.
+ */
+static int fsize_child(const char *dir, rlim_t limit, bool lift)
+{
+	struct accord_secrets *s = NULL;
+	struct accord_err err = { 0 };
+	struct accord_logon_rec before, after;
+	struct rlimit rl = { limit, limit }, now_rl;
+	int r, i;
+
+	signal(SIGXFSZ, SIG_IGN);
+	/* root lifts soft and hard; without CAP_SYS_RESOURCE only the soft
+	 * limit (`ulimit -S -f`) can be lifted */
+	if (lift && !has_sys_resource())
+		rl.rlim_max = RLIM_INFINITY;
+	if (accord_secrets_open(dir, false, &s, &err) < 0)
+		return 20;
+	if (accord_logon_read(s, &alice, &before, &err) < 0)
+		return 21;
+	if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+		return 22;
+	if (!lift && geteuid() == 0 && drop_sys_resource() < 0)
+		return 23;
+	for (i = 0; i < 3; i++) {
+		r = accord_logon_verify(s, &alice, "wrong", 0, NOW, &after, &err);
+		if (lift) {
+			/* root lifts the limit: counted */
+			if (r != -EACCES || after.failures != before.failures + (uint32_t)i + 1) {
+				fprintf(stderr, "lift: %d %u %s\n", r, after.failures, err.msg);
+				return 24;
+			}
+		} else if (r == -EACCES) {
+			/* counted: the count must be on disk */
+			struct accord_logon_rec rec;
+
+			if (accord_logon_read(s, &alice, &rec, &err) < 0 ||
+			    rec.failures != after.failures || rec.failures <= before.failures)
+				return 25;
+			before = rec;
+		} else if (r == -EFBIG || r == -EIO) {
+			/* not counted: never verified, and said so */
+			if (!strstr(err.msg, "not checked")) {
+				fprintf(stderr, "no-lift: %d %s\n", r, err.msg);
+				return 26;
+			}
+		} else {
+			fprintf(stderr, "no-lift wrong: %d %s\n", r, err.msg);
+			return 27;
+		}
+	}
+	r = accord_logon_verify(s, &alice, "pw", 0, NOW, &after, &err);
+	if (lift && (r != 0 || after.failures != 0))
+		return 28;
+	if (!lift && r != -EFBIG && r != -EIO && r != 0 && r != 1) {
+		fprintf(stderr, "no-lift right: %d %s\n", r, err.msg);
+		return 29;
+	}
+	/* accepted only when the attempt was counted first: the slot that
+	 * the count went to is below the limit */
+	if (!lift && (r == 0 || r == 1) && limit < 64)
+		return 30;
+	/* the caller's limit is back */
+	if (getrlimit(RLIMIT_FSIZE, &now_rl) < 0 || now_rl.rlim_cur != rl.rlim_cur ||
+	    now_rl.rlim_max != rl.rlim_max)
+		return 31;
+	accord_secrets_close(s);
+	return 0;
+}
+
+static void run_fsize_child(struct fx *f, rlim_t limit, bool lift)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fsize_child(f->dir, limit, lift));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status))
+		fail_msg("child killed by signal %d (limit %llu)", WTERMSIG(status),
+			 (unsigned long long)limit);
+	if (WEXITSTATUS(status) != 0)
+		fail_msg("child check %d failed (limit %llu, lift %d)", WEXITSTATUS(status),
+			 (unsigned long long)limit, lift);
+}
+
+/*
+ * RLIMIT_FSIZE: with `ulimit -f 0` a wrong password is never verified
+ * uncounted and a right one never accepted uncounted; small limits tear
+ * writes but never damage the record; root lifts the limit for its
+ * writes.
+ */
+static void test_fsize(void **state)
+{
+	struct fx *f = *state;
+	struct accord_err err = { 0 };
+	struct accord_logon_rec rec;
+	char *rfile = fpath(f, "logon/alice");
+	static const rlim_t limits[] = { 0, 1, 10, 64, 70, 100, 127 };
+	size_t i;
+
+	assert_int_equal(accord_secret_set(f->s, &alice, "pw", &err), 0);
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		/* a record not written yet (the first write tears), and one
+		 * with both slots */
+		assert_int_equal(accord_secrets_forget(f->s, "alice", &err), 0);
+		assert_int_equal(accord_secret_set(f->s, &alice, "pw", &err), 0);
+		run_fsize_child(f, limits[i], false);
+		assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
+		assert_int_equal(accord_logon_failure(f->s, &alice, 0, NOW, &rec, &err), 0);
+		assert_int_equal(accord_logon_failure(f->s, &alice, 0, NOW, &rec, &err), 0);
+		run_fsize_child(f, limits[i], false);
+		run_fsize_child(f, limits[i], false);
+		/* never damaged, and the right password still works */
+		assert_int_equal(accord_logon_read(f->s, &alice, &rec, &err), 0);
+		assert_int_equal(accord_logon_verify(f->s, &alice, "pw", 0, NOW, &rec, &err), 0);
+		if (geteuid() == 0)
+			run_fsize_child(f, limits[i], true);
+	}
+	/* with limit 0 and no lift, nothing was ever counted or changed */
+	assert_int_equal(accord_logon_reset(f->s, &alice, NOW, &err), 0);
+	{
+		char *before = lt_read_file(rfile, NULL), *after;
+
+		run_fsize_child(f, 0, false);
+		after = lt_read_file(rfile, NULL);
+		assert_memory_equal(before, after, 128);
+		free(before);
+		free(after);
+	}
+	free(rfile);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -658,6 +1329,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damaged_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trust_nlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trust_registry, setup, teardown),
+		cmocka_unit_test(test_open_eacces),
+		cmocka_unit_test_setup_teardown(test_tmp_sweep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fsize, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "accord_config.h"
 
@@ -232,6 +233,41 @@ static void test_load_file(void **state)
 
 	/* not a regular file */
 	assert_int_equal(accord_config_load(dir, false, &cfg, &err), -EINVAL);
+	/* a symbolic link is not followed, even to a good file; a FIFO does
+	 * not hang the caller */
+	{
+		char *lnk = unit_path(dir, "link.conf"), *fifo = unit_path(dir, "fifo.conf");
+
+		assert_int_equal(chmod(path, 0644), 0);
+		assert_int_equal(symlink(path, lnk), 0);
+		accord_config_defaults(&cfg);
+		assert_int_equal(accord_config_load(lnk, false, &cfg, &err), -EINVAL);
+		assert_contains(err.msg, "symbolic link");
+		assert_string_equal(cfg.registry, "");
+		assert_int_equal(accord_config_load(lnk, true, &cfg, &err), -EINVAL);
+		assert_int_equal(mkfifo(fifo, 0644), 0);
+		assert_int_equal(accord_config_load(fifo, false, &cfg, &err), -EINVAL);
+		assert_contains(err.msg, "not a regular file");
+		free(lnk);
+		free(fifo);
+	}
+	/* an empty file is fine; one past the size limit is not */
+	{
+		char *empty = unit_path(dir, "empty.conf"), *big = unit_path(dir, "big.conf");
+		char *huge = malloc((1u << 20) + 2);
+
+		assert_non_null(huge);
+		unit_write_file(empty, "", 0);
+		assert_int_equal(chmod(empty, 0644), 0);
+		assert_int_equal(accord_config_load(empty, false, &cfg, &err), 0);
+		memset(huge, '#', (1u << 20) + 1);
+		unit_write_file(big, huge, (1u << 20) + 1);
+		assert_int_equal(chmod(big, 0644), 0);
+		assert_int_equal(accord_config_load(big, false, &cfg, &err), -EFBIG);
+		free(huge);
+		free(empty);
+		free(big);
+	}
 
 	/* a parse error names the file */
 	assert_int_equal(chmod(path, 0644), 0);
