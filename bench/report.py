@@ -19,6 +19,7 @@ TARGET_MISS = 1.25      # a miss p50 at most this many times the hit p50
 TARGET_INITGR_US = 5.0
 TARGET_IMPORT_S = 60.0
 TARGET_ADD_MS = 200.0
+TARGET_PAM_US = 20.0
 OPS = [("getpwnam_r", "hit"), ("getpwuid_r", "hit"), ("initgroups", "hit"),
        ("getpwnam_r", "miss"), ("getpwuid_r", "miss")]
 
@@ -441,6 +442,33 @@ def main():
         for r in recs:
             if r["_type"] == "ADDCHECK":
                 w("- check: `%s`" % r["_line"])
+        w("")
+
+    # ---------------------------------------------------------------- PAM account phase
+    pam = [r for r in recs if r["_type"] == "PAM" and "module" in r]
+    if pam:
+        w("## PAM account phase (status + application check), in-process through libpam\n")
+        w("Target: pam_accord's account phase within %.0f µs per call at %s users and %s "
+          "applications. Anchor: pam_access over the same grants (one rule file per "
+          "application), users and groups through NSS from the same snapshot.\n" % (
+              TARGET_PAM_US, pam[0]["users"], pam[0]["appls"]))
+        w("| round | module | calls | p50 µs | p90 µs | p99 µs | mean µs | allowed | denied | errors |")
+        w("|---|---|---|---|---|---|---|---|---|---|")
+        for r in pam:
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                r.get("round"), r["module"], r["calls"], r["p50_us"], r["p90_us"], r["p99_us"],
+                r["mean_us"], r["allowed"], r["denied"], r["errors"]))
+        w("")
+        ours = [float(r["p50_us"]) for r in pam if r["module"] == "pam_accord"]
+        anch = [float(r["p50_us"]) for r in pam if r["module"] == "pam_access"]
+        if ours and anch:
+            best, abest = min(ours), min(anch)
+            w("Best p50: pam_accord %.2f µs, pam_access %.2f µs, ratio %.3f; target %s.\n" % (
+                best, abest, best / abest, "**met**" if best <= TARGET_PAM_US else "**NOT met**"))
+        for r in recs:
+            if r["_type"] == "PAM" and "disagreements" in r:
+                w("- round %s: decisions that differ between the two modules: %s" % (
+                    r.get("round"), r["disagreements"]))
         w("")
 
     # ---------------------------------------------------------------- load, errors

@@ -14,13 +14,17 @@
 #               (bench/gen_groups.py): ours vs libnss-cache and glibc files.
 #   memory      bench/rssbench.c: VmRSS/RssAnon/RssFile/heap before and
 #               after MEM_LOOKUPS lookups (twice) on the MEM_N snapshot.
+#   pam         bench/pambench.c: pam_acct_mgmt() of pam_accord.so (status +
+#               application check) at PAM_USERS users and PAM_APPLS
+#               applications, beside pam_access.so over the same grants,
+#               both through real libpam in one process (PAM_ROUNDS runs)
 #   useradd     ADD_CALLS x `accordctl user add` on an ADD_N-user registry
 #               (each call syncs the local snapshot), ROUNDS times, vs
 #               ADD_CALLS x `useradd -N` and USERADD_CALLS x `useradd` on an
 #               overlay /etc holding ADD_N users.
 #
 # Environment (defaults in brackets):
-#   PARTS="lookup initgroups memory useradd"
+#   PARTS="lookup initgroups memory useradd pam"
 #   RUNS [5] TIME [2] COUNT [20000]  nssbench runs / s per run / lookups per run
 #   BIG_N [1000000] BIG_RUNS [3] BIG_TIME [1]  anchors at N >= BIG_N
 #   ROUNDS [2]        ours is measured ROUNDS times per N (before and after
@@ -32,6 +36,7 @@
 #   IG_GROUPS [100000] IG_USERS [10000] IG_PER_USER [10]
 #   MEM_N [largest N] MEM_LOOKUPS [1000000]
 #   MEM_ANCHOR_LOOKUPS [100000]  the same driver on libnss-cache (0: skip)
+#   PAM_USERS [100000] PAM_APPLS [10000] PAM_CALLS [20000] PAM_ROUNDS [3]
 #   ADD_N [100000] ADD_CALLS [20]  accordctl user add calls per round, and
 #                     `useradd -N` calls (no user private group) once
 #   ADD_SCALE_CALLS [5]  accordctl user add calls on the other N's registries
@@ -58,7 +63,11 @@ ANCH_DIR=$(cd "$ANCH_DIR" && pwd)
 
 NS=("$@")
 [ ${#NS[@]} -gt 0 ] || NS=(${NLIST:-1000 100000 1000000})
-PARTS=${PARTS:-"lookup initgroups memory useradd"}
+PARTS=${PARTS:-"lookup initgroups memory useradd pam"}
+PAM_USERS=${PAM_USERS:-100000}
+PAM_APPLS=${PAM_APPLS:-10000}
+PAM_CALLS=${PAM_CALLS:-20000}
+PAM_ROUNDS=${PAM_ROUNDS:-3}
 RUNS=${RUNS:-5}
 TIME=${TIME:-2}
 COUNT=${COUNT:-20000}
@@ -110,7 +119,8 @@ T0=$(date +%s)
 # --- packages -----------------------------------------------------------------
 need=()
 for p in libnss-cache libnss-extrausers libnss-wrapper libcdb-dev gcc libc6-dev python3 \
-         time meson ninja-build pkg-config libjson-c-dev libcmocka-dev passwd; do
+         time meson ninja-build pkg-config libjson-c-dev libcmocka-dev passwd \
+         libpam0g-dev libcrypt-dev libpam-modules; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -138,8 +148,10 @@ fi
 # only what the benchmark runs (the tests are not needed here)
 MOD=$BUILD/nss_module/libnss_accord.so.2
 CTL=$BUILD/cli/accordctl
-ninja -C "$BUILD" nss_module/libnss_accord.so.2 cli/accordctl >>"$LOG" 2>&1 ||
-  die "ninja failed (see $LOG)"
+PAMMOD=$BUILD/pam_module/pam_accord.so
+PAMBENCH=$BUILD/bench/pambench
+ninja -C "$BUILD" nss_module/libnss_accord.so.2 cli/accordctl pam_module/pam_accord.so \
+  bench/pambench >>"$LOG" 2>&1 || die "ninja failed (see $LOG)"
 [ -f "$MOD" ] && [ -x "$CTL" ] || die "build did not produce $MOD and $CTL"
 B=$WORK/nssbench
 if [ -f /usr/include/cdb.h ]; then
@@ -461,6 +473,28 @@ if part useradd; then
     done
   ' || echo "warn: useradd anchor failed" | tee -a "$RES" >&2
   for ((round = 2; round <= ROUNDS; round++)); do ours_add "$round"; done
+fi
+
+# --- (e) PAM account phase ------------------------------------------------------
+if part pam; then
+  PAM_ACCESS_SO=$(dpkg -L libpam-modules | grep '/security/pam_access\.so$' | head -1)
+  [ -n "$PAM_ACCESS_SO" ] || die "pam_access.so not found (libpam-modules)"
+  for ((round = 1; round <= PAM_ROUNDS; round++)); do
+    say "pam: account phase, $PAM_USERS users, $PAM_APPLS applications, round $round"
+    load "pam,round=$round"
+    PD=$WORK/pam-$round
+    mkdir -p "$PD/nss"
+    printf 'root:x:0:0:root:/root:/bin/sh\n' > "$PD/nss/passwd"
+    printf 'root:x:0:\n' > "$PD/nss/group"
+    # pam_access resolves users and groups through NSS: our NSS module over
+    # the same snapshot (via nss_wrapper), so both modules see the same data.
+    LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_PASSWD=$PD/nss/passwd NSS_WRAPPER_GROUP=$PD/nss/group \
+      NSS_WRAPPER_MODULE_SO_PATH=$MOD NSS_WRAPPER_MODULE_FN_PREFIX=accord ACCORD_SNAPSHOT=$PD/snapshot \
+      "$PAMBENCH" "$PD" "$PAMMOD" "$PAM_ACCESS_SO" "$PAM_USERS" "$PAM_APPLS" "$PAM_CALLS" 2>>"$LOG" |
+      sed "s/^PAM /PAM round=$round /" | tee -a "$RES" >&2 ||
+      echo "warn: pambench round $round failed (see $LOG)" | tee -a "$RES" >&2
+    rm -rf "$PD"
+  done
 fi
 
 load end
