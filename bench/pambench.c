@@ -25,7 +25,13 @@
  *     ("via=libpam": what an application pays, libpam's own dispatch and
  *     kernel audit record included), and pam_accord's pam_sm_acct_mgmt()
  *     called directly on the same handle with the same arguments
- *     ("via=direct": the module's own cost).  pam_access cannot be called
+ *     ("via=direct": the module's own cost).  Each of these runs just after
+ *     the other module's call, with cold caches, as in a fresh sshd.
+ *   - then, 10 x CALLS more rounds on one long-lived handle per service,
+ *     pam_set_item(PAM_USER) and pam_acct_mgmt() of pam_accord only
+ *     ("via=libpam-warm": a process that decides many logons, caches
+ *     warm), each followed by the direct call ("via=direct-warm").  pam_access has no such line: on a long-lived handle it slows
+ *     down with every call (the pam_modutil data items above).  pam_access cannot be called
  *     that way: pam_modutil_getpwnam() needs pam_set_data(), which libpam
  *     refuses to an application, and then loops up to INT_MAX.
  *
@@ -352,6 +358,54 @@ int main(int argc, char **argv)
 	report("pam_accord", "libpam", &sa, users, appls);
 	report("pam_access", "libpam", &sp, users, appls);
 	report("pam_accord", "direct", &da, users, appls);
+
+	/* warm: one handle per service, reused */
+	{
+		pam_handle_t *hw[SERVICES];
+		struct stats wa = { 0 }, wd = { 0 };
+
+		wa.t = calloc(calls * 10, sizeof(double));
+		wd.t = calloc(calls * 10, sizeof(double));
+		if (!wa.t || !wd.t)
+			die("calloc", NULL);
+		for (k = 0; k < SERVICES; k++) {
+			char svc[32];
+
+			snprintf(svc, sizeof(svc), "accord-%" PRIu32, k);
+			if (pam_start_confdir(svc, "u0", &conv, confdir, &hw[k]) != PAM_SUCCESS)
+				die("pam_start_confdir", NULL);
+		}
+		for (i = 0; i < calls * 10 + calls; i++) {
+			uint32_t s = rnd(SERVICES);
+			const char *aargv[2] = { acc_args[s][0], acc_args[s][1] };
+			int r, rd;
+			double t0, t1, t2;
+
+			snprintf(name, sizeof(name), "u%" PRIu32,
+				 i % 2 ? appl_user[svc_appl[s]] : rnd(users));
+			pam_set_item(hw[s], PAM_USER, name);
+			t0 = now_us();
+			r = pam_acct_mgmt(hw[s], PAM_SILENT);
+			t1 = now_us();
+			rd = acc_fn(hw[s], PAM_SILENT, 2, aargv);
+			t2 = now_us();
+			if (i < calls)
+				continue;
+			wa.t[wa.n++] = t1 - t0;
+			wd.t[wd.n++] = t2 - t1;
+			count(&wa, r);
+			count(&wd, rd);
+			if (r != rd)
+				disagree++;
+		}
+		report("pam_accord", "libpam-warm", &wa, users, appls);
+		report("pam_accord", "direct-warm", &wd, users, appls);
+		for (k = 0; k < SERVICES; k++)
+			pam_end(hw[k], PAM_SUCCESS);
+		sa.errors += wa.errors + wd.errors;
+		free(wa.t);
+		free(wd.t);
+	}
 	printf("PAM disagreements=%u\n", disagree);
 	free(sa.t);
 	free(sp.t);

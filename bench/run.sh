@@ -36,7 +36,8 @@
 #   IG_GROUPS [100000] IG_USERS [10000] IG_PER_USER [10]
 #   MEM_N [largest N] MEM_LOOKUPS [1000000]
 #   MEM_ANCHOR_LOOKUPS [100000]  the same driver on libnss-cache (0: skip)
-#   PAM_USERS [100000] PAM_APPLS [10000] PAM_CALLS [20000] PAM_ROUNDS [3]
+#   PAM_USERS [100000] PAM_APPLS [10000] PAM_CALLS [2000] PAM_ROUNDS [2]
+#                     (pam_access costs ~50 ms a call at 100,000 users)
 #   ADD_N [100000] ADD_CALLS [20]  accordctl user add calls per round, and
 #                     `useradd -N` calls (no user private group) once
 #   ADD_SCALE_CALLS [5]  accordctl user add calls on the other N's registries
@@ -66,8 +67,8 @@ NS=("$@")
 PARTS=${PARTS:-"lookup initgroups memory useradd pam"}
 PAM_USERS=${PAM_USERS:-100000}
 PAM_APPLS=${PAM_APPLS:-10000}
-PAM_CALLS=${PAM_CALLS:-20000}
-PAM_ROUNDS=${PAM_ROUNDS:-3}
+PAM_CALLS=${PAM_CALLS:-2000}
+PAM_ROUNDS=${PAM_ROUNDS:-2}
 RUNS=${RUNS:-5}
 TIME=${TIME:-2}
 COUNT=${COUNT:-20000}

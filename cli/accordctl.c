@@ -73,7 +73,9 @@ int exit_for(enum phase ph, int err)
 	case PH_LOCK:
 		if (err == -EPERM)
 			return EX_NOPERM;
-		return err == -EBADMSG ? EX_DATAERR : EX_IOERR;
+		/* damaged, or written by a newer accordctl (sections this one
+		 * does not know and would drop) */
+		return err == -EBADMSG || err == -EPROTONOSUPPORT ? EX_DATAERR : EX_IOERR;
 	case PH_OP:
 		if (err == -ENOENT)
 			return EX_NOUSER;

@@ -47,7 +47,8 @@ struct accord_secrets {
 	int dir_fd;       /* <registry>/secrets */
 	int pw_fd;        /* .../password */
 	int logon_fd;     /* .../logon */
-	unsigned lock_timeout_ms;
+	_Atomic unsigned lock_timeout_ms; /* a PAM module may share the
+					     handle between threads */
 	char path[PATH_MAX];
 };
 

@@ -8,13 +8,23 @@
  * accord.conf, the host-local snapshot and the registry's secrets store;
  * nothing is read from the environment.
  *
- * libpam dlopen()s the module per handle and dlclose()s it at pam_end(),
- * so nothing is cached between calls: each call loads the configuration,
- * maps the snapshot and opens the secrets store, and releases them before
- * it returns.
+ * What a call needs (the parsed accord.conf, the snapshot's mapping, the
+ * secrets store's directory handles) is kept while the module stays
+ * loaded, as a reference-counted "view" (struct pa_view): a process that
+ * decides many logons (a long-lived PAM application, the benchmark) pays
+ * for it once.  Whether it is current is checked at most once a second,
+ * as the NSS module does: lstat() of accord.conf and of the snapshot (a
+ * new inode, size, mtime or ctime, and so any chown/chmod, builds a new
+ * view with every trust check); the secrets store is opened again, with
+ * its checks, when the view is older than a second.  So a long-lived
+ * process sees a new generation (a revoke, say) within a second; a
+ * process that loads the module once (sshd, login, su) sees the current
+ * one.  Logon records are always read fresh.  libpam
+ * dlclose()s the module at pam_end(); the destructor releases the view.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -22,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,16 +89,132 @@ struct pa_args {
 	bool batch;        /* non-interactive stack: protected profiles may run */
 };
 
+/* ---- the view kept between calls --------------------------------------- */
+
+/* What identifies a file's version: any write, rename over, chmod or
+ * chown changes one of these. */
+struct pa_key {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	uid_t uid;
+	mode_t mode;
+};
+
+struct pa_view {
+	unsigned refs;               /* calls using it, +1 while current */
+	char conf_path[4096];
+	struct pa_key conf_key, snap_key;
+	int64_t checked_at;          /* CLOCK_MONOTONIC_COARSE seconds of the
+					last lstat() of both files */
+	struct accord_config cfg;
+	struct accord_snapshot snap; /* mapped when snap_ok */
+	bool snap_ok;
+	struct accord_secrets *secrets; /* NULL: could not open (logged) */
+	int64_t secrets_opened;      /* CLOCK_MONOTONIC_COARSE seconds */
+	char host[256];
+};
+
+static pthread_mutex_t pa_view_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pa_view *pa_current;   /* under pa_view_lock */
+static int pa_loginuid_fd = -1;      /* under pa_view_lock */
+static pid_t pa_loginuid_pid;
+
+static int64_t pa_mono_s(void)
+{
+	struct timespec ts = { 0, 0 };
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* vDSO: no system call */
+	return (int64_t)ts.tv_sec;
+}
+
+static bool pa_key_of(const char *path, struct pa_key *k)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return false;
+	memset(k, 0, sizeof(*k));
+	k->dev = st.st_dev;
+	k->ino = st.st_ino;
+	k->size = st.st_size;
+	k->mtime = st.st_mtim;
+	k->ctime = st.st_ctim;
+	k->uid = st.st_uid;
+	k->mode = st.st_mode;
+	return true;
+}
+
+static bool pa_key_eq(const struct pa_key *a, const struct pa_key *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec &&
+	       a->ctime.tv_nsec == b->ctime.tv_nsec && a->uid == b->uid &&
+	       a->mode == b->mode;
+}
+
+static void pa_view_free(struct pa_view *v)
+{
+	if (v->secrets)
+		accord_secrets_close(v->secrets);
+	if (v->snap_ok)
+		accord_snapshot_unmap(&v->snap);
+	explicit_bzero(v, sizeof(*v));
+	free(v);
+}
+
+/* Drops one reference; under pa_view_lock. */
+static void pa_view_put_locked(struct pa_view *v)
+{
+	if (--v->refs == 0)
+		pa_view_free(v);
+}
+
+static void pa_view_put(struct pa_view *v)
+{
+	if (!v)
+		return;
+	pthread_mutex_lock(&pa_view_lock);
+	pa_view_put_locked(v);
+	pthread_mutex_unlock(&pa_view_lock);
+}
+
+/* fork() while another thread held the lock: the child's copy is free. */
+static void pa_atfork_child(void)
+{
+	pthread_mutex_init(&pa_view_lock, NULL);
+}
+
+__attribute__((constructor)) static void pa_load_module(void)
+{
+	(void)pthread_atfork(NULL, NULL, pa_atfork_child);
+}
+
+__attribute__((destructor)) static void pa_unload_module(void)
+{
+	pthread_mutex_lock(&pa_view_lock);
+	if (pa_current)
+		pa_view_put_locked(pa_current);
+	pa_current = NULL;
+	if (pa_loginuid_fd >= 0 && pa_loginuid_pid == getpid())
+		close(pa_loginuid_fd);
+	pa_loginuid_fd = -1;
+	pthread_mutex_unlock(&pa_view_lock);
+}
+
 /* Everything one call holds; released by pa_end() on every path. */
 struct pa_call {
 	pam_handle_t *pamh;
 	enum pa_phase phase;
 	struct pa_args args;
-	struct accord_config cfg;
-	bool cfg_loaded;
-	struct accord_snapshot snap;
+	struct pa_view *view;        /* a reference, or NULL */
+	const struct accord_config *cfg; /* the view's, NULL before it loads */
+	struct accord_snapshot snap; /* the view's mapping: never unmapped here */
 	bool snap_mapped;
-	struct accord_secrets *secrets;
+	struct accord_secrets *secrets; /* the view's: never closed here */
 	const char *service, *user, *rhost, *tty;
 	char requester[256];
 	char host[256];
@@ -251,13 +378,26 @@ static bool pa_loginuid(uid_t *out)
 	unsigned long v;
 	char *end;
 	ssize_t n;
+	pid_t pid = getpid();
 	int fd;
 
-	fd = open("/proc/self/loginuid", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	/* One descriptor per process, read with pread() each time: the
+	 * value is current (pam_loginuid may set it between two calls),
+	 * and the path is walked once.  /proc/self is resolved at open,
+	 * so a forked child opens its own. */
+	pthread_mutex_lock(&pa_view_lock);
+	if (pa_loginuid_fd >= 0 && pa_loginuid_pid != pid) {
+		close(pa_loginuid_fd);
+		pa_loginuid_fd = -1;
+	}
+	if (pa_loginuid_fd < 0) {
+		pa_loginuid_fd = open("/proc/self/loginuid",
+				      O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		pa_loginuid_pid = pid;
+	}
+	fd = pa_loginuid_fd;
+	n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
+	pthread_mutex_unlock(&pa_view_lock);
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
@@ -303,48 +443,134 @@ static void pa_set_reason(struct pa_call *c, enum accord_reason r,
 }
 
 /*
- * Loads accord.conf, maps the snapshot and opens the secrets store.
- * false (with d.reason = INTERNAL_ERROR) when the first two fail; a
- * secrets store that does not open leaves ctx.secrets NULL and the
- * library answers internal_error where it needs it.
+ * A fresh view (one reference): loads accord.conf and maps the snapshot,
+ * each with its trust checks.  NULL (with d.reason = INTERNAL_ERROR) when
+ * the configuration fails; a snapshot that fails leaves snap_ok false
+ * (and d.reason set): the view then serves only to audit the refusal.
  */
-static bool pa_load(struct pa_call *c)
+static struct pa_view *pa_view_new(struct pa_call *c, const struct pa_key *conf_key)
 {
 	struct accord_err err = { 0 };
 	accord_snap_why why = NULL;
+	struct pa_view *v = calloc(1, sizeof(*v));
 	int r;
 
-	accord_config_defaults(&c->cfg);
-	r = accord_config_load(c->args.conf, false, &c->cfg, &err);
+	if (!v) {
+		pa_set_reason(c, ACCORD_R_INTERNAL_ERROR, "%s", "out of memory");
+		return NULL;
+	}
+	snprintf(v->conf_path, sizeof(v->conf_path), "%s", c->args.conf);
+	v->conf_key = *conf_key;
+	accord_config_defaults(&v->cfg);
+	r = accord_config_load(c->args.conf, false, &v->cfg, &err);
 	if (r < 0) {
 		pam_syslog(c->pamh, LOG_ERR, "%s",
 			   err.msg[0] ? err.msg : "cannot load the configuration");
 		pa_set_reason(c, ACCORD_R_INTERNAL_ERROR, "configuration: %s", err.msg);
-		return false;
+		free(v);
+		return NULL;
 	}
-	c->cfg_loaded = true;
-	r = accord_snapshot_map_file(c->cfg.snapshot, ACCORD_SNAP_TRUSTED_OWNER,
-				     &c->snap, &why);
+	/* the key is taken before the map: a file replaced in between is
+	 * seen as changed by the next call, never the other way round */
+	if (!pa_key_of(v->cfg.snapshot, &v->snap_key))
+		memset(&v->snap_key, 0, sizeof(v->snap_key));
+	r = accord_snapshot_map_file(v->cfg.snapshot, ACCORD_SNAP_TRUSTED_OWNER,
+				     &v->snap, &why);
 	if (r < 0) {
-		pam_syslog(c->pamh, LOG_ERR, "snapshot %s: %s", c->cfg.snapshot,
+		pam_syslog(c->pamh, LOG_ERR, "snapshot %s: %s", v->cfg.snapshot,
 			   why ? why : strerror(-r));
 		pa_set_reason(c, ACCORD_R_INTERNAL_ERROR, "snapshot: %s",
 			      why ? why : strerror(-r));
-		return false;
-	}
-	c->snap_mapped = true;
-	if (!c->cfg.registry[0]) {
-		pam_syslog(c->pamh, LOG_ERR, "%s names no registry: no secrets store",
-			   c->args.conf);
 	} else {
-		memset(&err, 0, sizeof(err));
-		r = accord_secrets_open(c->cfg.registry, false, &c->secrets, &err);
-		if (r < 0) {
-			c->secrets = NULL;
-			pam_syslog(c->pamh, LOG_ERR, "secrets store: %s",
-				   err.msg[0] ? err.msg : strerror(-r));
-		}
+		v->snap_ok = true;
 	}
+	if (gethostname(v->host, sizeof(v->host) - 1) < 0)
+		v->host[0] = '\0';
+	v->refs = 1;
+	return v;
+}
+
+/* (Re)opens the view's secrets store; under pa_view_lock. */
+static void pa_view_secrets_locked(struct pa_call *c, struct pa_view *v)
+{
+	struct accord_err err = { 0 };
+	int r;
+
+	if (v->secrets)
+		accord_secrets_close(v->secrets);
+	v->secrets = NULL;
+	v->secrets_opened = pa_mono_s();
+	if (!v->cfg.registry[0]) {
+		pam_syslog(c->pamh, LOG_ERR, "%s names no registry: no secrets store",
+			   v->conf_path);
+		return;
+	}
+	r = accord_secrets_open(v->cfg.registry, false, &v->secrets, &err);
+	if (r < 0) {
+		v->secrets = NULL;
+		pam_syslog(c->pamh, LOG_ERR, "secrets store: %s",
+			   err.msg[0] ? err.msg : strerror(-r));
+	}
+}
+
+/*
+ * Takes a reference on a current view: the kept one when accord.conf and
+ * the snapshot are unchanged, else a new one (which becomes the kept
+ * one).  false (d.reason set) when no view can be had.
+ */
+static bool pa_load(struct pa_call *c)
+{
+	struct pa_key ck, sk;
+	struct pa_view *v, *fresh = NULL;
+	int64_t now = pa_mono_s();
+	bool have_ck = false;
+
+	pthread_mutex_lock(&pa_view_lock);
+	v = pa_current;
+	if (v && !strcmp(v->conf_path, c->args.conf) && v->checked_at == now) {
+		v->refs++;  /* both files were found unchanged this second */
+	} else if (v && !strcmp(v->conf_path, c->args.conf) &&
+		   (have_ck = pa_key_of(c->args.conf, &ck)) &&
+		   pa_key_eq(&v->conf_key, &ck) && pa_key_of(v->cfg.snapshot, &sk) &&
+		   pa_key_eq(&v->snap_key, &sk)) {
+		v->checked_at = now;
+		v->refs++;
+	} else {
+		/* built outside the lock: it reads files */
+		pthread_mutex_unlock(&pa_view_lock);
+		if (!have_ck && !pa_key_of(c->args.conf, &ck))
+			memset(&ck, 0, sizeof(ck)); /* the load below says why */
+		fresh = pa_view_new(c, &ck);
+		if (!fresh)
+			return false;
+		if (!fresh->snap_ok) {
+			/* never kept: this call audits its refusal with it */
+			c->view = fresh;
+			c->cfg = &fresh->cfg;
+			memcpy(c->host, fresh->host, sizeof(c->host));
+			return false;
+		}
+		pthread_mutex_lock(&pa_view_lock);
+		if (pa_current)
+			pa_view_put_locked(pa_current);
+		pa_current = fresh;
+		v = fresh;
+		v->refs++;          /* the kept reference and this call's */
+		v->secrets_opened = -1;
+		v->checked_at = now;
+	}
+	/* Reopen (and so re-check) the store once a second, when no other
+	 * call of this process is using the handles. */
+	if (v->secrets_opened < 0 ||
+	    (v->refs == 2 && pa_mono_s() - v->secrets_opened >= 1))
+		pa_view_secrets_locked(c, v);
+	c->view = v;
+	c->secrets = v->secrets;
+	pthread_mutex_unlock(&pa_view_lock);
+	c->cfg = &v->cfg;
+	c->snap = v->snap;
+	c->snap_mapped = true;
+	memcpy(c->host, v->host, sizeof(c->host));
 	return true;
 }
 
@@ -366,9 +592,6 @@ static int pa_begin(struct pa_call *c, pam_handle_t *pamh, enum pa_phase phase,
 	c->ctx.now = (int64_t)time(NULL);
 	if (pa_parse_args(pamh, argc, argv, &c->args) < 0)
 		return PAM_SERVICE_ERR;
-	if (gethostname(c->host, sizeof(c->host) - 1) < 0)
-		c->host[0] = '\0';
-	c->host[sizeof(c->host) - 1] = '\0';
 	c->service = pa_item(pamh, PAM_SERVICE);
 	c->rhost = pa_item(pamh, PAM_RHOST);
 	c->tty = pa_item(pamh, PAM_TTY);
@@ -379,7 +602,6 @@ static int pa_begin(struct pa_call *c, pam_handle_t *pamh, enum pa_phase phase,
 	if (r == PAM_SUCCESS && user && *user)
 		c->user = user;
 
-	c->ctx.cfg = &c->cfg;
 	c->ctx.snap = &c->snap;
 	c->ctx.user = c->user ? c->user : "";
 	c->ctx.appl = c->args.appl ? c->args.appl : c->service;
@@ -396,20 +618,23 @@ static int pa_begin(struct pa_call *c, pam_handle_t *pamh, enum pa_phase phase,
 		pa_set_reason(c, ACCORD_R_UNKNOWN_USER, "%s", "no user name");
 		return PAM_SUCCESS;
 	}
-	if (!pa_load(c))
+	if (!pa_load(c)) {
+		if (!c->view && gethostname(c->host, sizeof(c->host) - 1) < 0)
+			c->host[0] = '\0';
 		return PAM_SUCCESS;
+	}
+	c->ctx.cfg = c->cfg;
 	c->ctx.secrets = c->secrets;
 	return PAM_SUCCESS;
 }
 
 static void pa_end(struct pa_call *c)
 {
-	if (c->secrets)
-		accord_secrets_close(c->secrets);
+	/* the mapping and the store belong to the view */
 	c->secrets = NULL;
-	if (c->snap_mapped)
-		accord_snapshot_unmap(&c->snap);
 	c->snap_mapped = false;
+	pa_view_put(c->view);
+	c->view = NULL;
 }
 
 /* ---- audit ---------------------------------------------------------- */
@@ -447,9 +672,9 @@ static void pa_audit(struct pa_call *c, const char *method)
 	c->d.detail[sizeof(c->d.detail) - 1] = '\0';
 	if (c->args.debug && c->d.detail[0])
 		pam_syslog(c->pamh, LOG_DEBUG, "%s: %s", rec.phase, c->d.detail);
-	if (c->cfg_loaded && c->cfg.audit_file[0] &&
-	    accord_audit_append(c->cfg.audit_file, &rec, &err) < 0)
-		pam_syslog(c->pamh, LOG_ERR, "audit file %s: %s", c->cfg.audit_file,
+	if (c->cfg && c->cfg->audit_file[0] &&
+	    accord_audit_append(c->cfg->audit_file, &rec, &err) < 0)
+		pam_syslog(c->pamh, LOG_ERR, "audit file %s: %s", c->cfg->audit_file,
 			   err.msg[0] ? err.msg : strerror(-err.code));
 }
 
@@ -600,8 +825,10 @@ PA_EXPORT int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc,
 		goto decided;
 
 	/* root (the real uid: passwd is setuid root) sets it without the
-	 * old one */
-	if (getuid() != 0) {
+	 * old one, as pam_unix does -- but not when the application changes
+	 * an expired password at logon (sshd, login: their real uid is 0
+	 * too, and the user at the other end must prove the old one) */
+	if (getuid() != 0 || (flags & PAM_CHANGE_EXPIRED_AUTHTOK)) {
 		pr = pam_get_authtok(pamh, PAM_OLDAUTHTOK, &old, PA_PROMPT_OLD);
 		if (pr == PAM_CONV_AGAIN) {
 			code = PAM_INCOMPLETE;

@@ -66,6 +66,8 @@ struct accord_decision {
 	char granting[96];           /* appl: "group:ops", "user:al", "uacc",
 					"undefined"; swap: "permit:wheel", ... */
 	int64_t failures;            /* count after this decision, -1 none */
+	int64_t last_success;        /* from the logon record the status
+					check read, -1 if none was read */
 	char detail[256];            /* for the log: what exactly happened */
 };
 
