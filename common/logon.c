@@ -196,6 +196,15 @@ static int check_trust(const struct stat *st, bool dir, const char *path,
 	return 0;
 }
 
+/* fstat() of an open descriptor and check_trust() of what it says. */
+static int fd_trusted(int fd, bool dir, const char *path, struct stat *st,
+		      struct accord_err *err)
+{
+	if (fstat(fd, st) < 0)
+		return accord_err_set(err, -EIO, "cannot stat %s: %s", path, strerror(errno));
+	return check_trust(st, dir, path, err);
+}
+
 /*
  * open errors of a path we refuse to follow.  Never -EACCES (a wrong
  * password) nor -ENOENT (nothing stored): -EPERM for what we may not or
@@ -238,11 +247,7 @@ static int open_dir(int parent, const char *name, const char *path, bool create,
 		r = accord_err_set(err, -errno, "cannot chmod %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (fstat(fd, &st) < 0) {
-		r = accord_err_set(err, -errno, "cannot stat %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	r = check_trust(&st, true, path, err);
+	r = fd_trusted(fd, true, path, &st, err);
 	if (r < 0)
 		goto fail;
 	return fd;
@@ -478,11 +483,7 @@ static int load_secret(struct accord_secrets *s, const struct accord_profile_ref
 					      p->name);
 		return open_error(errno, path, err);
 	}
-	if (fstat(fd, &st) < 0) {
-		r = accord_err_set(err, -EIO, "cannot stat %s: %s", path, strerror(errno));
-		goto out;
-	}
-	r = check_trust(&st, false, path, err);
+	r = fd_trusted(fd, false, path, &st, err);
 	if (r < 0)
 		goto out;
 	do
@@ -960,11 +961,7 @@ static int open_locked(struct accord_secrets *s, const struct accord_profile_ref
 		    O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return open_error(errno, path, err);
-	if (fstat(fd, &st) < 0) {
-		r = accord_err_set(err, -EIO, "cannot stat %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	r = check_trust(&st, false, path, err);
+	r = fd_trusted(fd, false, path, &st, err);
 	if (r < 0)
 		goto fail;
 	/* a new file has 0600 minus the umask: give the owner back rw */
@@ -1003,11 +1000,7 @@ int accord_logon_read(struct accord_secrets *s,
 			return 0;
 		return open_error(errno, path, err);
 	}
-	if (fstat(fd, &st) < 0) {
-		r = accord_err_set(err, -EIO, "cannot stat %s: %s", path, strerror(errno));
-		goto out;
-	}
-	r = check_trust(&st, false, path, err);
+	r = fd_trusted(fd, false, path, &st, err);
 	if (r < 0)
 		goto out;
 	/* no lock: a slot being written fails its checksum and the other
