@@ -111,11 +111,16 @@ struct stats {
 
 typedef int (*sm_fn)(pam_handle_t *, int, int, const char **);
 
+/* The modules stay loaded for the life of the process (so that libpam's
+ * pam_end() does not unload them between handles). */
+static void *dl_handles[2];
+
 static sm_fn sm_acct(const char *so)
 {
 	void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
 	sm_fn f;
 
+	dl_handles[dl_handles[0] ? 1 : 0] = h;
 	if (!h) {
 		fprintf(stderr, "pambench: %s\n", dlerror());
 		exit(1);
@@ -125,7 +130,23 @@ static sm_fn sm_acct(const char *so)
 		fprintf(stderr, "pambench: %s: no pam_sm_acct_mgmt\n", so);
 		exit(1);
 	}
-	return f; /* the handle stays open for the life of the process */
+	return f;
+}
+
+/* A count argument of at least min, or exit 2. */
+static uint32_t count_arg(const char *s, const char *what, uint32_t min)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > 10000000) {
+		fprintf(stderr, "pambench: %s must be a number from %" PRIu32 " to 10000000\n",
+			what, min);
+		exit(2);
+	}
+	return (uint32_t)v;
 }
 
 static void count(struct stats *s, int r)
@@ -192,15 +213,11 @@ int main(int argc, char **argv)
 	accord_so = argv[2];
 	access_so = argv[3];
 	if (argc > 4)
-		users = (uint32_t)strtoul(argv[4], NULL, 10);
+		users = count_arg(argv[4], "USERS", 10);
 	if (argc > 5)
-		appls = (uint32_t)strtoul(argv[5], NULL, 10);
+		appls = count_arg(argv[5], "APPLS", SERVICES);
 	if (argc > 6)
-		calls = (uint32_t)strtoul(argv[6], NULL, 10);
-	if (users < 10 || appls < SERVICES || calls < 100) {
-		fprintf(stderr, "pambench: need USERS >= 10, APPLS >= %u, CALLS >= 100\n", SERVICES);
-		return 2;
-	}
+		calls = count_arg(argv[6], "CALLS", 100);
 
 	/* --- the registry's data, built in memory ------------------------ */
 	st = accord_state_new(&ur, &gr);

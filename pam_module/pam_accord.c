@@ -523,22 +523,25 @@ static bool pa_load(struct pa_call *c)
 	struct pa_key ck, sk;
 	struct pa_view *v, *fresh = NULL;
 	int64_t now = pa_mono_s();
-	bool have_ck = false;
+	bool same = false;
 
 	pthread_mutex_lock(&pa_view_lock);
 	v = pa_current;
-	if (v && !strcmp(v->conf_path, c->args.conf) && v->checked_at == now) {
-		v->refs++;  /* both files were found unchanged this second */
-	} else if (v && !strcmp(v->conf_path, c->args.conf) &&
-		   (have_ck = pa_key_of(c->args.conf, &ck)) &&
-		   pa_key_eq(&v->conf_key, &ck) && pa_key_of(v->cfg.snapshot, &sk) &&
-		   pa_key_eq(&v->snap_key, &sk)) {
-		v->checked_at = now;
+	if (v && !strcmp(v->conf_path, c->args.conf)) {
+		if (v->checked_at == now) {
+			same = true; /* both files were found unchanged this second */
+		} else if (pa_key_of(c->args.conf, &ck) && pa_key_eq(&v->conf_key, &ck) &&
+			   pa_key_of(v->cfg.snapshot, &sk) && pa_key_eq(&v->snap_key, &sk)) {
+			v->checked_at = now;
+			same = true;
+		}
+	}
+	if (same) {
 		v->refs++;
 	} else {
 		/* built outside the lock: it reads files */
 		pthread_mutex_unlock(&pa_view_lock);
-		if (!have_ck && !pa_key_of(c->args.conf, &ck))
+		if (!pa_key_of(c->args.conf, &ck))
 			memset(&ck, 0, sizeof(ck)); /* the load below says why */
 		fresh = pa_view_new(c, &ck);
 		if (!fresh)
