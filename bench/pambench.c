@@ -37,9 +37,9 @@
  *
  * Every pair is decided by both modules: disagreements are counted and
  * must be 0 (the benchmark checks the answers, not only the clock).
- * pam_access resolves users and groups through NSS: run it under
- * nss_wrapper with our NSS module over DIR/snapshot (bench/run.sh does),
- * so both modules read the same identities at the same speed.
+ * pam_access resolves users and groups through NSS: run it with our NSS
+ * module over DIR/snapshot in nsswitch.conf (bench/run.sh does, in a
+ * private mount namespace), so both modules read the same identities.
  *
  * Output: "PAM module=... via=... users=... appls=... calls=... p50_us=... p90_us=...
  * p99_us=... mean_us=... allowed=... denied=... errors=..." per module and

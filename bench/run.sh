@@ -484,16 +484,18 @@ if part pam; then
     say "pam: account phase, $PAM_USERS users, $PAM_APPLS applications, round $round"
     load "pam,round=$round"
     PD=$WORK/pam-$round
-    mkdir -p "$PD/nss"
-    printf 'root:x:0:0:root:/root:/bin/sh\n' > "$PD/nss/passwd"
-    printf 'root:x:0:\n' > "$PD/nss/group"
-    # pam_access resolves users and groups through NSS: our NSS module over
-    # the same snapshot (via nss_wrapper), so both modules see the same data.
-    LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_PASSWD=$PD/nss/passwd NSS_WRAPPER_GROUP=$PD/nss/group \
-      NSS_WRAPPER_MODULE_SO_PATH=$MOD NSS_WRAPPER_MODULE_FN_PREFIX=accord ACCORD_SNAPSHOT=$PD/snapshot \
-      "$PAMBENCH" "$PD" "$PAMMOD" "$PAM_ACCESS_SO" "$PAM_USERS" "$PAM_APPLS" "$PAM_CALLS" 2>>"$LOG" |
-      sed "s/^PAM /PAM round=$round /" | tee -a "$RES" >&2 ||
-      echo "warn: pambench round $round failed (see $LOG)" | tee -a "$RES" >&2
+    mkdir -p "$PD"
+    # pam_access resolves users and groups through NSS: glibc with our NSS
+    # module over the same snapshot (nsswitch.conf "files accord" in a
+    # private mount namespace whose /etc is an overlay), so both modules see
+    # the same identities, and glibc's getgrouplist() uses our initgroups.
+    export PD MOD PAMBENCH PAMMOD PAM_ACCESS_SO PAM_USERS PAM_APPLS PAM_CALLS round LOG
+    in_ns '
+      printf "passwd: files accord\ngroup: files accord\nshadow: files\n" > /etc/nsswitch.conf
+      LD_LIBRARY_PATH=$(dirname "$MOD") ACCORD_SNAPSHOT=$PD/snapshot \
+        "$PAMBENCH" "$PD" "$PAMMOD" "$PAM_ACCESS_SO" "$PAM_USERS" "$PAM_APPLS" "$PAM_CALLS" 2>>"$LOG" |
+        sed "s/^PAM /PAM round=$round /" | tee -a "$RES" >&2
+    ' || echo "warn: pambench round $round failed (see $LOG)" | tee -a "$RES" >&2
     rm -rf "$PD"
   done
 fi
