@@ -440,7 +440,10 @@ static int user_resume(struct cli *c, int argc, char **argv)
 			 p.reason);
 	else if (res.changes)
 		snprintf(what, sizeof(what), "the revoke by an administrator");
-	reset = sec && (rec.revoked || rec.failures || logon_damaged);
+	/* An administrator's revoke lifted here also restarts the inactivity
+	 * clock: a profile revoked for months must not be revoked again for
+	 * inactivity at its first logon after the resume. */
+	reset = sec && (rec.revoked || rec.failures || logon_damaged || res.changes);
 	if (reset) {
 		r = accord_logon_reset(sec, &ref, now, &e);
 		if (r < 0) {

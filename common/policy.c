@@ -593,6 +593,22 @@ enum accord_reason accord_check_swap(const struct accord_logon_ctx *ctx,
 
 /* ---- phases ------------------------------------------------------------- */
 
+/* Whether swap_never or a swap rule's `to` names this target. */
+static bool swap_names(const struct accord_logon_ctx *ctx, const char *target)
+{
+	struct accord_snap_swap rule;
+	uint64_t cursor = 0;
+	size_t tlen = strlen(target);
+	int r;
+
+	if (in_name_list(ctx->cfg->swap_never, target))
+		return true;
+	while ((r = accord_snap_swap_next(ctx->snap, &cursor, &rule)) == 0)
+		if (rule.to_len == tlen && !memcmp(rule.to, target, tlen))
+			return true;
+	return r != -ENOENT; /* damaged rules: treat as named (refused) */
+}
+
 enum accord_reason accord_decide_account(const struct accord_logon_ctx *ctx,
 					 struct accord_decision *d)
 {
@@ -600,14 +616,21 @@ enum accord_reason accord_decide_account(const struct accord_logon_ctx *ctx,
 	struct accord_err err = { 0 };
 	enum accord_reason r = lookup(ctx, d);
 	struct safe su;
+	bool protected_swap;
 
 	/*
 	 * A swap to a local account (root, say): accord does not own the
-	 * account, but its swap rules do apply.  Refused -> swap_denied;
-	 * let through -> unknown_user, so that a stack with
-	 * user_unknown=ignore goes on to pam_unix, with the rule that let it
-	 * through in the record.
+	 * account, but its swap rules do apply to the local accounts they
+	 * name (a rule's `to`, or swap_never).  Refused -> swap_denied;
+	 * let through, or named by no rule -> unknown_user, so that a stack
+	 * with user_unknown=ignore goes on to pam_unix (root's `su postgres`
+	 * in a cron job is not accord's business unless a rule says so).
 	 */
+	if (r == ACCORD_R_UNKNOWN_USER && ctx->swap && ctx->user && *ctx->user &&
+	    !swap_names(ctx, ctx->user))
+		return decide(d, ACCORD_R_UNKNOWN_USER,
+			      "no accord profile named '%s', and no swap rule names it",
+			      safe(&su, ctx->user));
 	if (r == ACCORD_R_UNKNOWN_USER && ctx->swap && ctx->user && *ctx->user) {
 		d->detail[0] = '\0';
 		r = swap(ctx, d);
@@ -620,7 +643,10 @@ enum accord_reason accord_decide_account(const struct accord_logon_ctx *ctx,
 	if (r != ACCORD_R_OK)
 		return r;
 	r = status(ctx, d);
-	if (r != ACCORD_R_OK)
+	/* A protected profile logs on by no method, but a permitted swap
+	 * may run work as it (RACF: a privileged identity switch). */
+	protected_swap = r == ACCORD_R_PROTECTED && ctx->swap;
+	if (r != ACCORD_R_OK && !protected_swap)
 		return r;
 	r = appl(ctx, d);
 	if (r != ACCORD_R_OK)
@@ -631,6 +657,9 @@ enum accord_reason accord_decide_account(const struct accord_logon_ctx *ctx,
 		r = swap(ctx, d);
 		if (r != ACCORD_R_OK)
 			return r;
+		if (protected_swap && !strcmp(d->granting, "self"))
+			return decide(d, ACCORD_R_PROTECTED,
+				      "%s is protected: no logon as itself", safe(&su, ctx->user));
 	}
 	ref = ref_of(d);
 	/* the record the status check just read says whether the logon

@@ -15,8 +15,10 @@
  * for it once.  Whether it is current is checked at most once a second,
  * as the NSS module does: lstat() of accord.conf and of the snapshot (a
  * new inode, size, mtime or ctime, and so any chown/chmod, builds a new
- * view with every trust check); the secrets store is opened again, with
- * its checks, when the view is older than a second.  So a long-lived
+ * view with every trust check).  The secrets store is opened only for a
+ * name that is an accord profile (local accounts never touch the
+ * registry, which may be a hung network mount), and opened again, with
+ * its checks, when the handle is a second old.  So a long-lived
  * process sees a new generation (a revoke, say) within a second; a
  * process that loads the module once (sshd, login, su) sees the current
  * one.  Logon records are always read fresh.  libpam
@@ -111,9 +113,21 @@ struct pa_view {
 	struct accord_config cfg;
 	struct accord_snapshot snap; /* mapped when snap_ok */
 	bool snap_ok;
-	struct accord_secrets *secrets; /* NULL: could not open (logged) */
-	int64_t secrets_opened;      /* CLOCK_MONOTONIC_COARSE seconds */
+	struct pa_secrets *sec;      /* the kept secrets store, or NULL */
 	char host[256];
+};
+
+/*
+ * An open secrets store, shared by the calls of this process that use it.
+ * Opened (with its trust checks) only for a name that is an accord
+ * profile, so local accounts never touch the registry (which may be a
+ * hung network mount), and opened again, outside the lock, when it is a
+ * second old; the old handle is closed by the last call that used it.
+ */
+struct pa_secrets {
+	unsigned refs;               /* calls using it, +1 while kept */
+	struct accord_secrets *s;
+	int64_t opened;              /* CLOCK_MONOTONIC_COARSE seconds */
 };
 
 static pthread_mutex_t pa_view_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -156,10 +170,18 @@ static bool pa_key_eq(const struct pa_key *a, const struct pa_key *b)
 	       a->mode == b->mode;
 }
 
+/* Drops one reference; under pa_view_lock. */
+static void pa_secrets_put_locked(struct pa_secrets *ps)
+{
+	if (ps && --ps->refs == 0) {
+		accord_secrets_close(ps->s);
+		free(ps);
+	}
+}
+
 static void pa_view_free(struct pa_view *v)
 {
-	if (v->secrets)
-		accord_secrets_close(v->secrets);
+	pa_secrets_put_locked(v->sec);
 	if (v->snap_ok)
 		accord_snapshot_unmap(&v->snap);
 	explicit_bzero(v, sizeof(*v));
@@ -214,7 +236,9 @@ struct pa_call {
 	const struct accord_config *cfg; /* the view's, NULL before it loads */
 	struct accord_snapshot snap; /* the view's mapping: never unmapped here */
 	bool snap_mapped;
-	struct accord_secrets *secrets; /* the view's: never closed here */
+	struct pa_secrets *sec;      /* a reference, or NULL */
+	struct accord_secrets *secrets; /* sec's store, or NULL */
+	const char *job_user;        /* for the audit record */
 	const char *service, *user, *rhost, *tty;
 	char requester[256];
 	char host[256];
@@ -490,27 +514,58 @@ static struct pa_view *pa_view_new(struct pa_call *c, const struct pa_key *conf_
 	return v;
 }
 
-/* (Re)opens the view's secrets store; under pa_view_lock. */
-static void pa_view_secrets_locked(struct pa_call *c, struct pa_view *v)
+/*
+ * Takes a reference on the view's secrets store for this call: the kept
+ * one while it is less than a second old, else a newly opened one (which
+ * is kept instead).  On failure c->secrets stays NULL (logged) and the
+ * library answers internal_error where it needs the store.
+ */
+static void pa_get_secrets(struct pa_call *c)
 {
+	struct pa_view *v = c->view;
+	struct pa_secrets *ps;
 	struct accord_err err = { 0 };
+	int64_t now = pa_mono_s();
 	int r;
 
-	if (v->secrets)
-		accord_secrets_close(v->secrets);
-	v->secrets = NULL;
-	v->secrets_opened = pa_mono_s();
+	pthread_mutex_lock(&pa_view_lock);
+	ps = v->sec;
+	if (ps && now - ps->opened < 1) {
+		ps->refs++;
+		pthread_mutex_unlock(&pa_view_lock);
+		c->sec = ps;
+		c->secrets = ps->s;
+		return;
+	}
+	pthread_mutex_unlock(&pa_view_lock);
+
+	/* opened outside the lock: on a network file system it may block */
+	ps = NULL;
 	if (!v->cfg.registry[0]) {
 		pam_syslog(c->pamh, LOG_ERR, "%s names no registry: no secrets store",
 			   v->conf_path);
-		return;
+	} else if ((ps = calloc(1, sizeof(*ps))) == NULL) {
+		pam_syslog(c->pamh, LOG_ERR, "secrets store: out of memory");
+	} else {
+		r = accord_secrets_open(v->cfg.registry, false, &ps->s, &err);
+		if (r < 0) {
+			pam_syslog(c->pamh, LOG_ERR, "secrets store: %s",
+				   err.msg[0] ? err.msg : strerror(-r));
+			free(ps);
+			ps = NULL;
+		} else {
+			ps->opened = now;
+			ps->refs = 2; /* kept, and this call's */
+		}
 	}
-	r = accord_secrets_open(v->cfg.registry, false, &v->secrets, &err);
-	if (r < 0) {
-		v->secrets = NULL;
-		pam_syslog(c->pamh, LOG_ERR, "secrets store: %s",
-			   err.msg[0] ? err.msg : strerror(-r));
-	}
+	pthread_mutex_lock(&pa_view_lock);
+	/* a store that no longer opens is not used again, even if an
+	 * older handle still works: its checks may be what failed */
+	pa_secrets_put_locked(v->sec);
+	v->sec = ps;
+	pthread_mutex_unlock(&pa_view_lock);
+	c->sec = ps;
+	c->secrets = ps ? ps->s : NULL;
 }
 
 /*
@@ -559,22 +614,49 @@ static bool pa_load(struct pa_call *c)
 		pa_current = fresh;
 		v = fresh;
 		v->refs++;          /* the kept reference and this call's */
-		v->secrets_opened = -1;
 		v->checked_at = now;
 	}
-	/* Reopen (and so re-check) the store once a second, when no other
-	 * call of this process is using the handles. */
-	if (v->secrets_opened < 0 ||
-	    (v->refs == 2 && pa_mono_s() - v->secrets_opened >= 1))
-		pa_view_secrets_locked(c, v);
 	c->view = v;
-	c->secrets = v->secrets;
 	pthread_mutex_unlock(&pa_view_lock);
 	c->cfg = &v->cfg;
 	c->snap = v->snap;
 	c->snap_mapped = true;
 	memcpy(c->host, v->host, sizeof(c->host));
 	return true;
+}
+
+/*
+ * Whether the name is an accord profile that this host's NSS resolves to
+ * the same UID, and if so the secrets store for it.  A name that NSS
+ * resolves to another UID first (a local account of the same name: files
+ * come before accord in nsswitch.conf) is not accord's to decide: the
+ * session would run as that local account.  It is answered as an
+ * unknown user, and logged.  A name NSS does not know is decided (the
+ * module must work where accord is not in nsswitch.conf, e.g. for an
+ * application that authenticates without a Unix session).
+ */
+static void pa_own_profile(struct pa_call *c)
+{
+	struct accord_snap_user u;
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	int r;
+
+	r = accord_snap_user_by_name(&c->snap, c->user, &u);
+	if (r == -ENOENT)
+		return; /* not ours: no need for the store (a local account) */
+	if (r == 0 && getpwnam_r(c->user, &pw, buf, sizeof(buf), &res) == 0 && res &&
+	    res->pw_uid != u.uid) {
+		pam_syslog(c->pamh, LOG_WARNING,
+			   "the name resolves to uid %u, not to the accord profile's uid %u "
+			   "(a local account of the same name?): not decided by accord",
+			   (unsigned)res->pw_uid, (unsigned)u.uid);
+		pa_set_reason(c, ACCORD_R_UNKNOWN_USER,
+			      "the name resolves to uid %u, not accord's uid %u",
+			      (unsigned)res->pw_uid, (unsigned)u.uid);
+		return;
+	}
+	pa_get_secrets(c);
 }
 
 /*
@@ -608,9 +690,20 @@ static int pa_begin(struct pa_call *c, pam_handle_t *pamh, enum pa_phase phase,
 	c->ctx.snap = &c->snap;
 	c->ctx.user = c->user ? c->user : "";
 	c->ctx.appl = c->args.appl ? c->args.appl : c->service;
-	c->ctx.requester = pa_requester(c);
 	c->ctx.swap = c->args.swap;
 	c->ctx.batch = c->args.batch;
+	/* Who logged in.  In a swap stack (su, sudo) the requester: PAM_RUSER,
+	 * else the login uid.  Elsewhere (sshd, login) the login uid is the
+	 * daemon's, not the user's: PAM_RUSER if the application set it,
+	 * else the user logging in. */
+	if (c->args.swap) {
+		c->ctx.requester = pa_requester(c);
+		c->job_user = c->ctx.requester;
+	} else {
+		c->job_user = pa_item(pamh, PAM_RUSER);
+		if (!c->job_user || !*c->job_user)
+			c->job_user = c->user;
+	}
 
 	if (!c->service || !*c->service) {
 		pa_set_reason(c, ACCORD_R_INTERNAL_ERROR, "%s", "no PAM_SERVICE");
@@ -627,6 +720,7 @@ static int pa_begin(struct pa_call *c, pam_handle_t *pamh, enum pa_phase phase,
 		return PAM_SUCCESS;
 	}
 	c->ctx.cfg = c->cfg;
+	pa_own_profile(c);
 	c->ctx.secrets = c->secrets;
 	return PAM_SUCCESS;
 }
@@ -636,6 +730,12 @@ static void pa_end(struct pa_call *c)
 	/* the mapping and the store belong to the view */
 	c->secrets = NULL;
 	c->snap_mapped = false;
+	if (c->sec) {
+		pthread_mutex_lock(&pa_view_lock);
+		pa_secrets_put_locked(c->sec);
+		pthread_mutex_unlock(&pa_view_lock);
+		c->sec = NULL;
+	}
 	pa_view_put(c->view);
 	c->view = NULL;
 }
@@ -660,7 +760,7 @@ static void pa_audit(struct pa_call *c, const char *method)
 	rec.result = ok ? "success" : "failure";
 	rec.reason = reason ? reason : "internal_error";
 	rec.user = c->user ? c->user : "";
-	rec.job_user = c->ctx.requester ? c->ctx.requester : "";
+	rec.job_user = c->job_user ? c->job_user : "";
 	rec.current_user = rec.user; /* the work runs as the PAM user */
 	rec.rhost = c->rhost ? c->rhost : "";
 	rec.tty = c->tty ? c->tty : "";

@@ -679,10 +679,34 @@ static void expect_account_swap(struct fx *f, const char *requester, const char 
 
 /*
  * The account phase of a swap to a local account (root): no accord
- * profile, but the swap rules apply.  Refused -> swap_denied; let through
- * -> unknown_user (PAM_USER_UNKNOWN: the stack goes on to pam_unix) with
- * the rule that let it through.
+ * profile, but the swap rules that name it apply.  Refused ->
+ * swap_denied; let through -> unknown_user (PAM_USER_UNKNOWN: the stack
+ * goes on to pam_unix) with the rule that let it through.
  */
+/* A protected profile logs on by no method, but a permitted swap may run
+ * work as it (RACF: protected IDs for surrogate work). */
+static void test_swap_protected(void **state)
+{
+	struct fx *f = *state;
+	struct accord_logon_ctx c;
+	struct accord_decision d;
+
+	swap_rule(f, ACCORD_SWAP_PERMIT, "wheel", "frank");
+	rebuild(f);
+	c = ctx_for(f, "frank");
+	c.swap = true;
+	c.requester = "alice"; /* in wheel */
+	assert_reason(accord_decide_account(&c, &d), ACCORD_R_OK, &d);
+	assert_string_equal(d.granting, "permit:wheel");
+	c.requester = "bob";   /* no rule for him */
+	assert_reason(accord_decide_account(&c, &d), ACCORD_R_SWAP_DENIED, &d);
+	c.requester = "frank"; /* itself: that is a logon, not a swap */
+	assert_reason(accord_decide_account(&c, &d), ACCORD_R_PROTECTED, &d);
+	c.swap = false;        /* not a swap stack */
+	c.requester = "alice";
+	assert_reason(accord_decide_account(&c, &d), ACCORD_R_PROTECTED, &d);
+}
+
 static void test_swap_local_target(void **state)
 {
 	struct fx *f = *state;
@@ -700,7 +724,9 @@ static void test_swap_local_target(void **state)
 	expect_account_swap(f, "henry", "root", ACCORD_R_SWAP_DENIED, "deny:interns");
 	/* no rule */
 	expect_account_swap(f, "bob", "root", ACCORD_R_SWAP_DENIED, "no rule");
-	expect_account_swap(f, "bob", "nobody-local", ACCORD_R_SWAP_DENIED, "no rule");
+	/* a local account that no rule names is not accord's business
+	 * (root's "su postgres" in a cron job): unknown_user, no rule */
+	expect_account_swap(f, "bob", "nobody-local", ACCORD_R_UNKNOWN_USER, "");
 	/* a system requester: its groups from the system (root is in root) */
 	expect_account_swap(f, "root", "root", ACCORD_R_UNKNOWN_USER, "self");
 	/* an unknown requester */
@@ -1021,6 +1047,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_chauthtok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_swap_protected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swap_local_target, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_after_prompt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detail_sanitized, setup, teardown),

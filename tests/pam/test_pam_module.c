@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -566,6 +567,25 @@ static void test_unknown_user(void **state)
 	assert_pam(r.acct, PAM_USER_UNKNOWN);
 	assert_int_equal(audit_count(t), 2);
 	expect_last(t, "account", "unknown_user", "nosuch");
+}
+
+/* A profile whose name this host's NSS resolves to another UID (a local
+ * account of the same name, files first) is not accord's to decide: the
+ * session would run as the local account. */
+static void test_local_name_shadowed(void **state)
+{
+	struct t *t = *state;
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+	struct run r;
+
+	if (getpwnam_r("daemon", &pw, buf, sizeof(buf), &res) != 0 || !res)
+		skip(); /* no local account to collide with */
+	new_user(t, "daemon", "dev");
+	r = run(t, "login", "daemon", OP_AUTH | OP_ACCT, ANS("daemon-pw-1"));
+	assert_pam(r.auth, PAM_AUTH_ERR);
+	assert_pam(r.acct, PAM_USER_UNKNOWN);
+	expect_last(t, "account", "unknown_user", "daemon");
 }
 
 /* Unknown user, revoked profiles (by an administrator, by failures, by
@@ -1398,6 +1418,7 @@ int main(void)
 		T(test_password_ok),
 		T(test_bad_secret),
 		T(test_unknown_user),
+		T(test_local_name_shadowed),
 		T(test_same_answer),
 		T(test_disabled),
 		T(test_revoked_and_resumed),
