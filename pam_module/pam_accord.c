@@ -134,6 +134,14 @@ static pthread_mutex_t pa_view_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pa_view *pa_current;   /* under pa_view_lock */
 static int pa_loginuid_fd = -1;      /* under pa_view_lock */
 static pid_t pa_loginuid_pid;
+/* /etc/passwd as last read (see pa_local_uid()); under pa_view_lock */
+static struct {
+	char *text;          /* NUL-terminated copy, or NULL */
+	struct pa_key key;
+	int64_t checked_at;
+	bool loaded;
+} pa_local = { NULL, { 0 }, -1, false };
+
 
 static int64_t pa_mono_s(void)
 {
@@ -224,6 +232,9 @@ __attribute__((destructor)) static void pa_unload_module(void)
 	if (pa_loginuid_fd >= 0 && pa_loginuid_pid == getpid())
 		close(pa_loginuid_fd);
 	pa_loginuid_fd = -1;
+	free(pa_local.text);
+	pa_local.text = NULL;
+	pa_local.loaded = false;
 	pthread_mutex_unlock(&pa_view_lock);
 }
 
@@ -626,34 +637,105 @@ static bool pa_load(struct pa_call *c)
 }
 
 /*
- * Whether the name is an accord profile that this host's NSS resolves to
- * the same UID, and if so the secrets store for it.  A name that NSS
- * resolves to another UID first (a local account of the same name: files
- * come before accord in nsswitch.conf) is not accord's to decide: the
- * session would run as that local account.  It is answered as an
- * unknown user, and logged.  A name NSS does not know is decided (the
- * module must work where accord is not in nsswitch.conf, e.g. for an
- * application that authenticates without a Unix session).
+ * /etc/passwd as last read, to tell whether a name is a local account.
+ * Read again when its lstat() key changes, checked at most once a second.
+ * Under pa_view_lock.
+ */
+#define PA_LOCAL_PASSWD "/etc/passwd"
+#define PA_LOCAL_MAX (16u << 20)
+
+
+static void pa_local_refresh_locked(int64_t now)
+{
+	struct pa_key k;
+	struct stat st;
+	char *text = NULL;
+	ssize_t n;
+	size_t got = 0;
+	int fd;
+
+	if (pa_local.checked_at == now)
+		return;
+	pa_local.checked_at = now;
+	if (!pa_key_of(PA_LOCAL_PASSWD, &k)) {
+		memset(&k, 0, sizeof(k));
+	} else if (pa_local.loaded && pa_key_eq(&k, &pa_local.key)) {
+		return;
+	}
+	fd = open(PA_LOCAL_PASSWD, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (size_t)st.st_size < PA_LOCAL_MAX && (text = malloc((size_t)st.st_size + 1))) {
+		while (got < (size_t)st.st_size &&
+		       (n = read(fd, text + got, (size_t)st.st_size - got)) > 0)
+			got += (size_t)n;
+		text[got] = '\0';
+	}
+	if (fd >= 0)
+		close(fd);
+	free(pa_local.text);
+	pa_local.text = text;
+	pa_local.key = k;
+	pa_local.loaded = true;
+}
+
+/* The UID of a local account of this name in /etc/passwd; false if none. */
+static bool pa_local_uid(const char *name, uid_t *uid)
+{
+	size_t len = strlen(name);
+	bool found = false;
+	const char *p;
+
+	pthread_mutex_lock(&pa_view_lock);
+	pa_local_refresh_locked(pa_mono_s());
+	for (p = pa_local.text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		const char *f;
+		char *end;
+		unsigned long v;
+
+		if (strncmp(p, name, len) || p[len] != ':')
+			continue;
+		f = strchr(p + len + 1, ':'); /* past the password field */
+		if (!f)
+			break;
+		errno = 0;
+		v = strtoul(f + 1, &end, 10);
+		if (!errno && end != f + 1 && *end == ':' && v < UINT32_MAX) {
+			*uid = (uid_t)v;
+			found = true;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&pa_view_lock);
+	return found;
+}
+
+/*
+ * Whether the name is an accord profile that is not shadowed by a local
+ * account, and if so the secrets store for it.  A name that /etc/passwd
+ * gives another UID is a local account of the same name, and "files"
+ * comes before accord in nsswitch.conf: the session would run as the
+ * local account, so accord does not decide for it.  It is answered as an
+ * unknown user (the stack's pam_unix decides), and logged.  (Sources
+ * listed before accord other than files are not consulted: the call
+ * stays cheap; conf/nsswitch.conf.snippet puts accord right after files.)
  */
 static void pa_own_profile(struct pa_call *c)
 {
 	struct accord_snap_user u;
-	struct passwd pw, *res = NULL;
-	char buf[4096];
+	uid_t local;
 	int r;
 
 	r = accord_snap_user_by_name(&c->snap, c->user, &u);
 	if (r == -ENOENT)
 		return; /* not ours: no need for the store (a local account) */
-	if (r == 0 && getpwnam_r(c->user, &pw, buf, sizeof(buf), &res) == 0 && res &&
-	    res->pw_uid != u.uid) {
+	if (r == 0 && pa_local_uid(c->user, &local) && local != u.uid) {
 		pam_syslog(c->pamh, LOG_WARNING,
-			   "the name resolves to uid %u, not to the accord profile's uid %u "
-			   "(a local account of the same name?): not decided by accord",
-			   (unsigned)res->pw_uid, (unsigned)u.uid);
+			   "%s is a local account (uid %u in " PA_LOCAL_PASSWD "), not the "
+			   "accord profile (uid %u): not decided by accord",
+			   c->user, (unsigned)local, (unsigned)u.uid);
 		pa_set_reason(c, ACCORD_R_UNKNOWN_USER,
-			      "the name resolves to uid %u, not accord's uid %u",
-			      (unsigned)res->pw_uid, (unsigned)u.uid);
+			      "a local account of this name has uid %u, accord's has uid %u",
+			      (unsigned)local, (unsigned)u.uid);
 		return;
 	}
 	pa_get_secrets(c);
