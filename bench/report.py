@@ -20,6 +20,7 @@ TARGET_INITGR_US = 5.0
 TARGET_IMPORT_S = 60.0
 TARGET_ADD_MS = 200.0
 TARGET_PAM_US = 20.0
+TARGET_PT_PER_S = {"legacy": 200000, "enhanced": 50000}   # validations / s, one core
 OPS = [("getpwnam_r", "hit"), ("getpwuid_r", "hit"), ("initgroups", "hit"),
        ("getpwnam_r", "miss"), ("getpwuid_r", "miss")]
 
@@ -253,6 +254,18 @@ def main():
                                 "; CPU p50 %.0f ms" % o["cpu_p50"] if o.get("cpu_p50") is not None else ""),
                             "; ".join(anc) or "–",
                             yes(o["p50"] <= TARGET_ADD_MS and o["p90"] <= TARGET_ADD_MS and o["fail"] == 0)))
+    for alg, lim in TARGET_PT_PER_S.items():
+        inv = [r for r in recs if r["_type"] == "PT" and r.get("alg") == alg
+               and r.get("method") == "invert"]
+        if not inv:
+            continue
+        scan = [float(r["per_s"]) for r in recs if r["_type"] == "PT" and r.get("alg") == alg
+                and r.get("method") == "scan"]
+        worst = min(float(r["per_s"]) for r in inv)
+        targets.append(("PassTicket validations per second, %s, one core (worst of %d)" % (
+                            alg, len(inv)), "≥ %s /s" % fmtn(lim), "%s /s" % fmtn(worst),
+                        "scan of the window: %s /s" % fmtn(max(scan)) if scan else "–",
+                        yes(worst >= lim and all(r.get("errors") == "0" for r in inv))))
 
     w("## Targets\n")
     w("| target | limit | ours | anchor (same run) | met |")
@@ -483,6 +496,37 @@ def main():
                     r.get("round"), r["disagreements"]))
         w("")
 
+    # ---------------------------------------------------------------- PassTickets
+    pt = [r for r in recs if r["_type"] == "PT"]
+    if pt:
+        w("## PassTicket validation, one core\n")
+        w("bench/ptbench.c: `invert` = accord_pt_verify() (decode the ticket to its time, check "
+          "the window: 8 DES blocks or 7 HMAC-SHA-512); `scan` = generate the ticket of each of "
+          "the 1,201 seconds in the window and compare in constant time; `fetch` = what "
+          "fetching the algorithm from the private OSSL_LIB_CTX on every call would add "
+          "(accord fetches once per process); `libctx` = a new private library context with its "
+          "provider and both fetches (what the first call of a process pays).  per s and µs from the thread's CPU time; "
+          "wall per s from the wall clock (lower when the machine is busy).\n")
+        w("| round | alg | type | method | calls | per s | µs/call | wall per s | errors | target |")
+        w("|---|---|---|---|---|---|---|---|---|---|")
+        for r in pt:
+            tgt = int(r.get("target_per_s", "0"))
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                r.get("round", "–"), r["alg"], r["type"], r["method"], fmtn(int(r["calls"])),
+                fmtn(float(r["per_s"])), "%.2f" % float(r["us"]), fmtn(float(r["wall_per_s"])),
+                r["errors"], ("≥ %s: %s" % (fmtn(tgt), yes(float(r["per_s"]) >= tgt)))
+                if tgt else "–"))
+        w("")
+        for (alg, typ) in sorted({(r["alg"], r["type"]) for r in pt if r["method"] == "invert"}):
+            inv = [float(r["per_s"]) for r in pt if (r["alg"], r["type"], r["method"]) ==
+                   (alg, typ, "invert")]
+            scan = [float(r["per_s"]) for r in pt if (r["alg"], r["type"], r["method"]) ==
+                    (alg, typ, "scan")]
+            if inv and scan:
+                w("- %s%s: inverting is %sx the scan" % (
+                    alg, "" if typ == "-" else " " + typ, fnum(max(inv) / max(scan))))
+        w("")
+
     # ---------------------------------------------------------------- load, errors
     w("## Load average during the run\n")
     w("| at | time | load1 | load5 | load15 |")
@@ -491,7 +535,7 @@ def main():
         w("| %s | %s | %s | %s | %s |" % (l["at"], l["time"], l["load1"], l["load5"], l["load15"]))
     w("")
     bad = [r for r in R.res if int(r.get("errors", 0)) > 0]
-    bad += [r for r in recs if r["_type"] == "MEM" and int(r.get("errors", 0)) > 0]
+    bad += [r for r in recs if r["_type"] in ("MEM", "PT") and int(r.get("errors", 0)) > 0]
     warns = [l for l in open(sys.argv[1]) if l.startswith("warn")]
     w("Wrong or missing answers: %s.%s\n" % (
         "none (errors=0 on every line)" if not bad else "**%d lines with errors > 0**" % len(bad),

@@ -18,13 +18,17 @@
 #               application check) at PAM_USERS users and PAM_APPLS
 #               applications, beside pam_access.so over the same grants,
 #               both through real libpam in one process (PAM_ROUNDS runs)
+#   pt          bench/ptbench.c: PassTicket validations per second on one
+#               core, legacy and enhanced (UPPER, MIXED): decode + window
+#               check beside a scan of the 1,201 candidates, PT_ROUNDS runs
+#               of PT_TIME s per measurement
 #   useradd     ADD_CALLS x `accordctl user add` on an ADD_N-user registry
 #               (each call syncs the local snapshot), ROUNDS times, vs
 #               ADD_CALLS x `useradd -N` and USERADD_CALLS x `useradd` on an
 #               overlay /etc holding ADD_N users.
 #
 # Environment (defaults in brackets):
-#   PARTS="lookup initgroups memory useradd pam"
+#   PARTS="lookup initgroups memory useradd pam pt"
 #   RUNS [5] TIME [2] COUNT [20000]  nssbench runs / s per run / lookups per run
 #   BIG_N [1000000] BIG_RUNS [3] BIG_TIME [1]  anchors at N >= BIG_N
 #   ROUNDS [2]        ours is measured ROUNDS times per N (before and after
@@ -38,6 +42,7 @@
 #   MEM_ANCHOR_LOOKUPS [100000]  the same driver on libnss-cache (0: skip)
 #   PAM_USERS [100000] PAM_APPLS [10000] PAM_CALLS [2000] PAM_ROUNDS [2]
 #                     (pam_access costs ~50 ms a call at 100,000 users)
+#   PT_TIME [2] PT_ROUNDS [2]  ptbench seconds per measurement, runs
 #   ADD_N [100000] ADD_CALLS [20]  accordctl user add calls per round, and
 #                     `useradd -N` calls (no user private group) once
 #   ADD_SCALE_CALLS [5]  accordctl user add calls on the other N's registries
@@ -64,7 +69,9 @@ ANCH_DIR=$(cd "$ANCH_DIR" && pwd)
 
 NS=("$@")
 [ ${#NS[@]} -gt 0 ] || NS=(${NLIST:-1000 100000 1000000})
-PARTS=${PARTS:-"lookup initgroups memory useradd pam"}
+PARTS=${PARTS:-"lookup initgroups memory useradd pam pt"}
+PT_TIME=${PT_TIME:-2}
+PT_ROUNDS=${PT_ROUNDS:-2}
 PAM_USERS=${PAM_USERS:-100000}
 PAM_APPLS=${PAM_APPLS:-10000}
 PAM_CALLS=${PAM_CALLS:-2000}
@@ -121,7 +128,7 @@ T0=$(date +%s)
 need=()
 for p in libnss-cache libnss-extrausers libnss-wrapper libcdb-dev gcc libc6-dev python3 \
          time meson ninja-build pkg-config libjson-c-dev libcmocka-dev passwd \
-         libpam0g-dev libcrypt-dev libpam-modules; do
+         libpam0g-dev libcrypt-dev libpam-modules libssl-dev; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -151,8 +158,9 @@ MOD=$BUILD/nss_module/libnss_accord.so.2
 CTL=$BUILD/cli/accordctl
 PAMMOD=$BUILD/pam_module/pam_accord.so
 PAMBENCH=$BUILD/bench/pambench
+PTBENCH=$BUILD/bench/ptbench
 ninja -C "$BUILD" nss_module/libnss_accord.so.2 cli/accordctl pam_module/pam_accord.so \
-  bench/pambench >>"$LOG" 2>&1 || die "ninja failed (see $LOG)"
+  bench/pambench bench/ptbench >>"$LOG" 2>&1 || die "ninja failed (see $LOG)"
 [ -f "$MOD" ] && [ -x "$CTL" ] || die "build did not produce $MOD and $CTL"
 B=$WORK/nssbench
 if [ -f /usr/include/cdb.h ]; then
@@ -177,7 +185,8 @@ cc -O2 -Wall -o "$WORK/keycost" "$HERE/keycost.c"
        "extra_max_n=$EXTRA_MAX_N anchors=${ANCHORS// /,} ig_groups=$IG_GROUPS ig_users=$IG_USERS" \
        "ig_per_user=$IG_PER_USER mem_n=$MEM_N mem_lookups=$MEM_LOOKUPS" \
        "mem_anchor_lookups=$MEM_ANCHOR_LOOKUPS add_n=$ADD_N" \
-       "add_calls=$ADD_CALLS add_scale_calls=$ADD_SCALE_CALLS useradd_calls=$USERADD_CALLS"
+       "add_calls=$ADD_CALLS add_scale_calls=$ADD_SCALE_CALLS useradd_calls=$USERADD_CALLS" \
+       "pt_time=$PT_TIME pt_rounds=$PT_ROUNDS"
 } | tee -a "$RES" >&2
 load start
 "$B" syscost /etc/passwd | tee -a "$RES" >&2
@@ -497,6 +506,17 @@ if part pam; then
         sed "s/^PAM /PAM round=$round /" | tee -a "$RES" >&2
     ' || echo "warn: pambench round $round failed (see $LOG)" | tee -a "$RES" >&2
     rm -rf "$PD"
+  done
+fi
+
+# --- (f) PassTicket validation ------------------------------------------------------
+if part pt; then
+  for ((round = 1; round <= PT_ROUNDS; round++)); do
+    say "pt: PassTicket validation (invert vs scan), round $round"
+    load "pt,round=$round"
+    "$PTBENCH" "$PT_TIME" 2>>"$LOG" | grep '^PT ' |
+      sed "s/^PT /PT round=$round /" | tee -a "$RES" >&2 ||
+      echo "warn: ptbench round $round failed (see $LOG)" | tee -a "$RES" >&2
   done
 fi
 
