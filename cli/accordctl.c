@@ -45,6 +45,16 @@ static const char usage_text[] =
 	"  check\n"
 	"  log [--since GEN]\n"
 	"  audit [--user U] [--since TIME] [--file PATH]\n"
+	"  passticket key set APPL (--key-hex HEX|- | --generate)\n"
+	"                [--algorithm legacy|enhanced] [--type upper|mixed]\n"
+	"                [--window SECONDS] [--no-replay-protection] [--masked]\n"
+	"  passticket key del APPL | passticket key list [--show]\n"
+	"  passticket permit APPL --group G|--user U [--remove]\n"
+	"  passticket permits [APPL]\n"
+	"  passticket generate --user U --appl APPL [--time EPOCH]\n"
+	"  passticket verify --user U --appl APPL --ticket T [--time EPOCH]\n"
+	"                [--consume]\n"
+	"  passticket decode --user U --appl APPL --ticket T [--time EPOCH]\n"
 	"\n"
 	"The registry comes from --registry or 'registry =' in accord.conf\n"
 	"(" ACCORD_CONF_PATH ", or the file named by ACCORD_CONF).\n"
@@ -219,6 +229,7 @@ static const struct {
 	{ "import", cmd_import },   { "who-has", cmd_who_has }, { "sync", cmd_sync },
 	{ "check", cmd_check },     { "log", cmd_log },         { "appl", cmd_appl },
 	{ "swap", cmd_swap },       { "audit", cmd_audit },
+	{ "passticket", cmd_passticket },
 };
 
 int main(int argc, char **argv)

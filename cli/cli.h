@@ -71,5 +71,6 @@ int cmd_log(struct cli *c, int argc, char **argv);
 int cmd_appl(struct cli *c, int argc, char **argv);
 int cmd_swap(struct cli *c, int argc, char **argv);
 int cmd_audit(struct cli *c, int argc, char **argv);
+int cmd_passticket(struct cli *c, int argc, char **argv);
 
 #endif

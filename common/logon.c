@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "hash.h"
+#include "secrets_dir.h"
 #include "wguard.h"
 
 struct accord_secrets {
@@ -353,6 +354,13 @@ void accord_secrets_set_lock_timeout(struct accord_secrets *s, unsigned ms)
 {
 	if (s)
 		s->lock_timeout_ms = ms;
+}
+
+int accord_secrets_dirfd(const struct accord_secrets *s, const char **path)
+{
+	if (path)
+		*path = s->path;
+	return s->dir_fd;
 }
 
 static int check_profile_name(const char *name, struct accord_err *err)
@@ -1273,6 +1281,102 @@ no_verify:
 		err->code = r;
 out:
 	explicit_bzero(hash, sizeof(hash));
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int accord_logon_check(struct accord_secrets *s, const struct accord_profile_ref *p,
+		       accord_logon_check_fn check, void *arg,
+		       unsigned revoke_after, int64_t now,
+		       struct accord_logon_rec *after, struct accord_err *err)
+{
+	char path[PATH_MAX + 64];
+	struct accord_logon_rec rec, dummy;
+	struct rec_view v;
+	int fd = -1, r, w;
+
+	if (!after)
+		after = &dummy;
+	memset(after, 0, sizeof(*after));
+	r = check_profile_name(p->name, err);
+	if (r == 0 && !check)
+		r = accord_err_set(err, -EINVAL, "no check given");
+	if (r < 0)
+		goto no_check;
+	snprintf(path, sizeof(path), "%s/logon/%s", s->path, p->name);
+	fd = open_locked(s, p, path, err);
+	if (fd < 0) {
+		r = fd;
+		fd = -1;
+		goto no_check;
+	}
+	r = read_view(fd, p, &v, &rec, path, err);
+	if (r == -EBADMSG)
+		r = damaged(path, p->name, err);
+	if (r < 0)
+		goto no_check;
+	/* a revoke that came while the user typed: never checked past */
+	if (rec.revoked != ACCORD_LOGON_NOT_REVOKED) {
+		*after = rec;
+		r = accord_err_set(err, -EKEYREVOKED, "%s is revoked (%s, @%lld)", p->name,
+				   rec.revoked == ACCORD_LOGON_REVOKED_FAILURES ?
+				   "bad secrets" : "inactivity", (long long)rec.revoked_at);
+		goto out;
+	}
+	/* count first: the attempt is on disk before its answer exists */
+	if (rec.failures < UINT32_MAX)
+		rec.failures++;
+	rec.last_failure = now;
+	w = write_view(s, fd, &v, p, &rec, false, path, err);
+	if (w < 0) {
+		r = accord_err_prefix(err, w,
+				      "cannot count the attempt for %s, so its secret was "
+				      "not checked", p->name);
+		goto no_check;
+	}
+	*after = rec;
+
+	r = check(arg, err);
+	if (r == 0) {
+		struct accord_logon_rec ok = rec;
+
+		ok.failures = 0;
+		ok.last_success = now;
+		w = write_view(s, fd, &v, p, &ok, false, path, err);
+		if (w < 0) {
+			accord_err_prefix(err, w, "the success of %s was not recorded", p->name);
+			r = 1;
+			goto out;
+		}
+		*after = ok;
+		goto out;
+	}
+	if (r != -EACCES) {
+		/* counted, not a verdict */
+		r = not_a_verdict(r);
+		if (err)
+			err->code = r;
+		goto out;
+	}
+	if (revoke_after > 0 && rec.failures >= revoke_after) {
+		rec.revoked = ACCORD_LOGON_REVOKED_FAILURES;
+		rec.revoked_at = now;
+		w = write_view(s, fd, &v, p, &rec, false, path, err);
+		if (w < 0) {
+			r = accord_err_prefix(err, w,
+					      "bad secret for %s (%u in a row); the revoke "
+					      "was not recorded", p->name, rec.failures);
+			goto out;
+		}
+		*after = rec;
+	}
+	goto out;
+no_check:
+	r = not_a_verdict(r);
+	if (err)
+		err->code = r;
+out:
 	if (fd >= 0)
 		close(fd);
 	return r;

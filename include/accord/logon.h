@@ -150,6 +150,31 @@ int accord_logon_verify(struct accord_secrets *s, const struct accord_profile_re
 			const char *pw, unsigned revoke_after, int64_t now,
 			struct accord_logon_rec *after, struct accord_err *err);
 /*
+ * The check of accord_logon_check(), called under the record's write lock
+ * after the attempt was counted: 0 when the secret is right, -EACCES when
+ * it is not; any other negative errno (err filled) is an error that is no
+ * verdict (the attempt stays counted, nothing is revoked).
+ */
+typedef int (*accord_logon_check_fn)(void *arg, struct accord_err *err);
+/*
+ * accord_logon_verify() for any kind of secret (a PassTicket, a password,
+ * or one tried as both): the same steps under the record's write lock,
+ *   1. revoked: -EKEYREVOKED (*after = the record; check never called);
+ *   2. count the attempt (failures + 1, last_failure = now, fsync); if
+ *      that write fails: the error, check never called;
+ *   3. check(arg, err): 0 -> failures = 0, last_success = now, written,
+ *      0 returned (1 when that write fails: allowed, err says so);
+ *      -EACCES -> -EACCES, revoked at revoke_after (> 0) as for a bad
+ *      password; other -> returned as it is (never -EACCES, -ENOENT or
+ *      -EKEYREVOKED), nothing revoked.
+ * Spends no dummy hash: the check and the caller keep the time even.
+ * One attempt is one count, however many ways check tries the secret.
+ */
+int accord_logon_check(struct accord_secrets *s, const struct accord_profile_ref *p,
+		       accord_logon_check_fn check, void *arg,
+		       unsigned revoke_after, int64_t now,
+		       struct accord_logon_rec *after, struct accord_err *err);
+/*
  * Counts one failure under the record's lock: failures + 1, last_failure
  * = now; when failures reaches revoke_after (> 0) and the record is not
  * revoked yet, revoked = FAILURES, revoked_at = now.  *after gets the new
