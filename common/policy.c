@@ -8,6 +8,8 @@
  * the PAM adapter can audit whatever it gets back.
  */
 #include <accord/policy.h>
+#include <accord/passticket.h>
+#include <accord/ptstore.h>
 
 #include <errno.h>
 #include <grp.h>
@@ -37,6 +39,9 @@ static const char *const reason_names[ACCORD_R_COUNT] = {
 	[ACCORD_R_SWAP_DENIED] = "swap_denied",
 	[ACCORD_R_PASSWORD_REJECTED] = "password_rejected",
 	[ACCORD_R_INTERNAL_ERROR] = "internal_error",
+	[ACCORD_R_REPLAY] = "replay",
+	[ACCORD_R_TICKET_EXPIRED] = "ticket_expired",
+	[ACCORD_R_NO_KEY] = "no_key",
 };
 
 const char *accord_reason_name(enum accord_reason r)
@@ -672,29 +677,117 @@ enum accord_reason accord_decide_account(const struct accord_logon_ctx *ctx,
 	return decide(d, ACCORD_R_OK, "logon allowed (%s)", d->granting);
 }
 
+/* ---- logon methods ------------------------------------------------------ */
+
+/* The RACF IDs a PassTicket of this decision is computed for. */
+struct pt_ids {
+	char user[ACCORD_PT_ID_MAX + 1];
+	char appl[ACCORD_PT_ID_MAX + 1];
+	char group[ACCORD_PT_ID_MAX + 1];
+	bool has_group;             /* the primary group is a RACF ID */
+};
+
+/* The method the audit record names when nothing more specific is known:
+ * passticket when it is the only one of the stack's methods this profile
+ * could use, else password. */
+static unsigned main_method(unsigned methods)
+{
+	return (methods & ACCORD_METHOD_PASSTICKET) && !(methods & ACCORD_METHOD_PASSWORD)
+		       ? ACCORD_METHOD_PASSTICKET
+		       : ACCORD_METHOD_PASSWORD;
+}
+
+/*
+ * Which of `methods` d->user may use here.  A no-password profile loses
+ * PASSWORD; a protected one (only reached in batch stacks) loses
+ * PASSTICKET (RACF); PASSTICKET also needs an application and a profile
+ * name that are RACF IDs (racf-id aliases are not supported yet).  why
+ * gets the reason PASSTICKET was taken away, ids the RACF IDs.
+ */
+static unsigned usable_methods(const struct accord_logon_ctx *ctx,
+			       const struct accord_decision *d, unsigned methods,
+			       struct pt_ids *ids, char *why, size_t whylen)
+{
+	unsigned usable = methods & (ACCORD_METHOD_PASSWORD | ACCORD_METHOD_PASSTICKET);
+	struct accord_snap_group gr;
+	struct accord_err err = { 0 };
+	struct safe sa;
+
+	memset(ids, 0, sizeof(*ids));
+	why[0] = '\0';
+	if (d->user.flags & ACCORD_F_NO_PASSWORD)
+		usable &= ~ACCORD_METHOD_PASSWORD;
+	if (!(usable & ACCORD_METHOD_PASSTICKET))
+		return usable;
+	if (d->user.flags & ACCORD_F_PROTECTED) {
+		usable &= ~ACCORD_METHOD_PASSTICKET;
+		snprintf(why, whylen, "%s is protected: PassTickets are refused", d->user.name);
+	} else if (accord_pt_racf_id("application", ctx->appl ? ctx->appl : "", ids->appl,
+				     &err) < 0) {
+		usable &= ~ACCORD_METHOD_PASSTICKET;
+		snprintf(why, whylen,
+			 "application %s is no RACF application name (1-8 of A-Z 0-9 @ # $): "
+			 "no PassTickets", safe(&sa, ctx->appl));
+	} else if (accord_pt_racf_id("user", d->user.name, ids->user, &err) < 0) {
+		usable &= ~ACCORD_METHOD_PASSTICKET;
+		snprintf(why, whylen,
+			 "%s is no RACF user ID (1-8 of A-Z 0-9 @ # $; racf-id aliases are "
+			 "not supported yet): no PassTickets", d->user.name);
+	} else if (accord_snap_group_by_gid(ctx->snap, d->user.gid, &gr) == 0 &&
+		   accord_pt_racf_id("group", gr.name, ids->group, &err) == 0) {
+		ids->has_group = true;
+	}
+	return usable;
+}
+
+/* No usable method left: the reason, and the method the record names. */
+static enum accord_reason refuse_methods(struct accord_decision *d, unsigned methods,
+					 const char *why)
+{
+	const char *sep = why[0] ? "; " : "";
+
+	if ((methods & ACCORD_METHOD_PASSTICKET) && (d->user.flags & ACCORD_F_PROTECTED)) {
+		d->method = ACCORD_METHOD_PASSTICKET;
+		return decide(d, ACCORD_R_PROTECTED, "%s", why);
+	}
+	if (methods & ACCORD_METHOD_PASSWORD) {
+		d->method = ACCORD_METHOD_PASSWORD;
+		return decide(d, ACCORD_R_NO_PASSWORD,
+			      "%s has no password (password logon refused)%s%s", d->user.name,
+			      sep, why);
+	}
+	if (methods & ACCORD_METHOD_PASSTICKET) {
+		d->method = ACCORD_METHOD_PASSTICKET;
+		return decide(d, ACCORD_R_METHOD_REFUSED, "%s", why);
+	}
+	return decide(d, ACCORD_R_METHOD_REFUSED,
+		      "no logon method this module knows was offered (0x%x)", methods);
+}
+
 enum accord_reason accord_decide_auth_pre(const struct accord_logon_ctx *ctx,
 					  unsigned method,
 					  struct accord_decision *d)
 {
 	enum accord_reason r = lookup(ctx, d);
-	unsigned usable = method & ACCORD_METHOD_PASSWORD;
+	struct pt_ids ids;
+	char why[192];
+	unsigned usable;
 
+	d->method = main_method(method);
 	if (r != ACCORD_R_OK)
 		return r;
 	r = status(ctx, d);
 	if (r != ACCORD_R_OK)
 		return r;
-	if (d->user.flags & ACCORD_F_NO_PASSWORD)
-		usable &= ~ACCORD_METHOD_PASSWORD;
-	if (!usable) {
-		if (method & ACCORD_METHOD_PASSWORD)
-			return decide(d, ACCORD_R_NO_PASSWORD,
-				      "%s has no password (password logon refused)",
-				      d->user.name);
-		return decide(d, ACCORD_R_METHOD_REFUSED,
-			      "no logon method this module knows was offered (0x%x)", method);
-	}
-	return decide(d, ACCORD_R_OK, "%s may be asked for a password", d->user.name);
+	usable = usable_methods(ctx, d, method, &ids, why, sizeof(why));
+	if (!usable)
+		return refuse_methods(d, method, why);
+	d->method = main_method(usable);
+	if (usable == ACCORD_METHOD_PASSWORD)
+		return decide(d, ACCORD_R_OK, "%s may be asked for a password", d->user.name);
+	return decide(d, ACCORD_R_OK, "%s may be asked for a %s", d->user.name,
+		      usable & ACCORD_METHOD_PASSWORD ? "password or a PassTicket"
+						      : "PassTicket");
 }
 
 static enum accord_reason revoked_reason(uint32_t why)
@@ -808,6 +901,384 @@ enum accord_reason accord_decide_password(const struct accord_logon_ctx *ctx,
 		return r;
 	}
 	return verify_and_count(ctx, pw, d);
+}
+
+/* ---- PassTickets ---------------------------------------------------- */
+
+/* 8 characters of the union of the ticket alphabets (legacy A-Z0-9 folded
+ * from either case; enhanced UPPER 0-9A-Z; MIXED 0-9A-Za-z-_). */
+static bool looks_like_ticket(const char *s)
+{
+	size_t i;
+
+	/* no <ctype.h>: the host application's locale must not matter */
+	for (i = 0; i < ACCORD_PT_LEN; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	return s[ACCORD_PT_LEN] == '\0';
+}
+
+static char ascii_upper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+enum pt_outcome {
+	PT_NOT_TRIED = 0,
+	PT_INVALID,        /* no time maps to it under any key */
+	PT_FAR,            /* decodes far outside the window: no ticket */
+	PT_EXPIRED,        /* decodes near the window: an old or skewed one */
+	PT_REPLAY,         /* valid, and used before */
+	PT_ACCEPTED,       /* valid, claimed */
+};
+
+/* One attempt: the keys found before the lock, what the check found. */
+struct pt_try {
+	const struct accord_logon_ctx *ctx;
+	const struct pt_ids *ids;
+	struct accord_profile_ref ref;
+	const char *secret;
+	bool looks;                 /* try it as a ticket */
+	bool try_pw;                /* then as the password */
+	struct accord_pt_key key[2];
+	char key_name[2][ACCORD_PT_PROFILE_MAX + 1];
+	int nkeys;
+	/* filled by pt_check() */
+	bool called;
+	enum pt_outcome pt;
+	int key_used;               /* index of the key the outcome is from */
+	uint64_t t_gen;
+	bool pw_tried;
+	bool pw_none;               /* no password stored */
+};
+
+/*
+ * The keys a ticket of this profile is tried with: the one of
+ * accord_pt_key_find() (APPL.GROUP.USER > APPL.USER > APPL.GROUP > APPL),
+ * then the plain APPL key when the first is a qualified one (RACF falls
+ * back to it).  0 (t->nkeys >= 1), -ENOENT (none), or another error.
+ */
+static int pt_find_keys(struct pt_try *t, struct accord_err *err)
+{
+	struct accord_secrets *s = t->ctx->secrets;
+	int r;
+
+	t->nkeys = 0;
+	r = accord_pt_key_find(s, t->ids->appl, t->ids->has_group ? t->ids->group : NULL,
+			       t->ids->user, &t->key[0], t->key_name[0], err);
+	if (r < 0)
+		return r;
+	t->key_name[0][ACCORD_PT_PROFILE_MAX] = '\0';
+	t->nkeys = 1;
+	if (!strcmp(t->key_name[0], t->ids->appl))
+		return 0;
+	r = accord_pt_key_get(s, t->ids->appl, &t->key[1], err);
+	if (r == -ENOENT) {
+		err->msg[0] = '\0';
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	snprintf(t->key_name[1], sizeof(t->key_name[1]), "%s", t->ids->appl);
+	t->nkeys = 2;
+	return 0;
+}
+
+static void pt_wipe(struct pt_try *t)
+{
+	accord_pt_key_wipe(&t->key[0]);
+	accord_pt_key_wipe(&t->key[1]);
+}
+
+/*
+ * The check accord_logon_check() runs under the logon record's lock, the
+ * attempt counted: the secret as a ticket (each key in turn; a valid one
+ * is claimed in the replay cache unless its key opted out), then, when
+ * that did not succeed and the stack allows it, as the password.  Every
+ * path spends about one password hash.
+ */
+static int pt_check(void *arg, struct accord_err *err)
+{
+	struct pt_try *t = arg;
+	const struct accord_logon_ctx *ctx = t->ctx;
+	int i, r;
+
+	t->called = true;
+	for (i = 0; t->looks && i < t->nkeys; i++) {
+		struct accord_err e = { 0 };
+		uint64_t tg = 0;
+		int64_t off;
+
+		r = accord_pt_verify(&t->key[i], t->ids->user, t->ids->appl, t->secret,
+				     (uint64_t)ctx->now, &tg, &e);
+		if (r == 0) {
+			t->pt = PT_ACCEPTED;
+			t->key_used = i;
+			t->t_gen = tg;
+			break;
+		}
+		if (r == -ETIME) {
+			off = (int64_t)tg - ctx->now;
+			if (off < 0)
+				off = -off;
+			if (off <= (int64_t)t->key[i].window + ACCORD_PT_EXPIRED_PLAUSIBLE) {
+				t->pt = PT_EXPIRED;
+				t->key_used = i;
+				t->t_gen = tg;
+			} else if (t->pt < PT_FAR) {
+				t->pt = PT_FAR;
+				t->key_used = i;
+				t->t_gen = tg;
+			}
+			continue;
+		}
+		if (r != -EINVAL) {
+			/* an error, not a verdict (fail closed) */
+			accord_secret_dummy_verify(t->secret);
+			return accord_err_set(err, r == -EACCES || r == -ENOENT ? -EIO : r,
+					      "PassTicket check with key %s: %s",
+					      t->key_name[i], e.msg);
+		}
+		if (t->pt < PT_INVALID)
+			t->pt = PT_INVALID;
+	}
+	if (t->pt == PT_ACCEPTED) {
+		const struct accord_pt_key *k = &t->key[t->key_used];
+		char canon[ACCORD_PT_LEN + 1];
+
+		if (!k->replay_protection)
+			return 0;
+		/* the cache is keyed on the ticket as validated: folded to
+		 * upper case except MIXED, so "abcd1234" cannot replay
+		 * "ABCD1234" */
+		for (i = 0; i <= ACCORD_PT_LEN; i++)
+			canon[i] = k->alg == ACCORD_PT_ENHANCED && k->type == ACCORD_PT_MIXED
+					   ? t->secret[i]
+					   : ascii_upper(t->secret[i]);
+		r = accord_pt_replay_claim(ctx->secrets, t->ids->user, t->ids->appl, canon,
+					   (int64_t)t->t_gen + (int64_t)k->window, ctx->now,
+					   err);
+		explicit_bzero(canon, sizeof(canon));
+		if (r == 0)
+			return 0;
+		if (r != -EALREADY) {
+			/* fail closed: an unrecorded ticket could be used again */
+			accord_err_prefix(err, r, "the PassTicket could not be recorded in the "
+					  "replay cache");
+			return r == -EACCES ? -EIO : r;
+		}
+		t->pt = PT_REPLAY;
+	}
+	if (t->try_pw) {
+		t->pw_tried = true;
+		r = accord_secret_verify(ctx->secrets, &t->ref, t->secret, err);
+		if (r == 0)
+			return 0;
+		if (r == -ENOENT)
+			t->pw_none = true;
+		else if (r != -EACCES)
+			return r;
+	} else {
+		accord_secret_dummy_verify(t->secret);
+	}
+	return -EACCES;
+}
+
+/* The reason of a refused ticket (the password, if tried, failed too). */
+static enum accord_reason pt_refusal(const struct pt_try *t)
+{
+	switch (t->pt) {
+	case PT_REPLAY:
+		return ACCORD_R_REPLAY;
+	case PT_EXPIRED:
+		return ACCORD_R_TICKET_EXPIRED;
+	default:
+		return ACCORD_R_BAD_SECRET;
+	}
+}
+
+/* What the detail says about the ticket (never the ticket itself). */
+static void pt_describe(const struct pt_try *t, char *buf, size_t len)
+{
+	const char *key = t->nkeys ? t->key_name[t->key_used] : "";
+
+	switch (t->pt) {
+	case PT_NOT_TRIED:
+		snprintf(buf, len, "%s", t->looks ? "no PassTicket key" : "not a PassTicket");
+		break;
+	case PT_INVALID:
+		snprintf(buf, len, "no valid PassTicket (key%s %s%s%s)", t->nkeys > 1 ? "s" : "",
+			 t->key_name[0], t->nkeys > 1 ? ", " : "",
+			 t->nkeys > 1 ? t->key_name[1] : "");
+		break;
+	case PT_FAR:
+		snprintf(buf, len, "not a PassTicket in any plausible time (key %s decodes it "
+			 "to @%llu)", key, (unsigned long long)t->t_gen);
+		break;
+	case PT_EXPIRED:
+		snprintf(buf, len, "PassTicket generated @%llu, outside the %u s window "
+			 "(key %s)", (unsigned long long)t->t_gen, t->key[t->key_used].window,
+			 key);
+		break;
+	case PT_REPLAY:
+		snprintf(buf, len, "PassTicket generated @%llu was used before (key %s)",
+			 (unsigned long long)t->t_gen, key);
+		break;
+	case PT_ACCEPTED:
+		snprintf(buf, len, "PassTicket generated @%llu accepted (key %s%s)",
+			 (unsigned long long)t->t_gen, key,
+			 t->key[t->key_used].replay_protection ? "" : ", no replay protection");
+		break;
+	}
+}
+
+/* The ticket path: keys found, then one counted check. */
+static enum accord_reason decide_ticket(const struct accord_logon_ctx *ctx,
+					struct pt_try *t, struct accord_decision *d)
+{
+	struct accord_logon_rec after;
+	struct accord_err err = { 0 };
+	const char *name = d->user.name;
+	enum accord_reason why;
+	char what[192];
+	int r;
+
+	r = accord_logon_check(ctx->secrets, &t->ref, pt_check, t, ctx->cfg->revoke_after,
+			       ctx->now, &after, &err);
+	if (!t->called)
+		accord_secret_dummy_verify(t->secret); /* about one hash, always */
+	pt_describe(t, what, sizeof(what));
+	/* passticket: a ticket was accepted or is the reason of the refusal
+	 * (or nothing else was tried); else password */
+	d->method = t->pt == PT_ACCEPTED || t->pt == PT_REPLAY || t->pt == PT_EXPIRED ||
+				    !t->pw_tried
+			    ? ACCORD_METHOD_PASSTICKET
+			    : ACCORD_METHOD_PASSWORD;
+	switch (r) {
+	case 0:
+	case 1:
+		d->method = t->pt == PT_ACCEPTED ? ACCORD_METHOD_PASSTICKET
+						 : ACCORD_METHOD_PASSWORD;
+		d->failures = r == 0 ? 0 : after.failures;
+		if (t->pt == PT_ACCEPTED)
+			return decide(d, ACCORD_R_OK, "%s for %s%s%s", what, name,
+				      r == 1 ? "; " : "", r == 1 ? err.msg : "");
+		return decide(d, ACCORD_R_OK, "password verified for %s (%s)%s%s", name, what,
+			      r == 1 ? "; " : "", r == 1 ? err.msg : "");
+	case -EKEYREVOKED:
+		d->method = main_method(t->try_pw ? ACCORD_METHOD_PASSWORD |
+							    ACCORD_METHOD_PASSTICKET
+						  : ACCORD_METHOD_PASSTICKET);
+		return decide(d, revoked_reason(after.revoked),
+			      "%s is revoked (@%lld); the secret was not checked", name,
+			      (long long)after.revoked_at);
+	case -EACCES:
+		d->failures = after.failures;
+		why = pt_refusal(t);
+		if (after.revoked == ACCORD_LOGON_REVOKED_FAILURES)
+			return decide(d, ACCORD_R_REVOKED_FAILURES,
+				      "%s for %s%s: %u bad secrets in a row, profile revoked",
+				      what, name, t->pw_tried ? ", and not its password" : "",
+				      after.failures);
+		return decide(d, why, "%s for %s%s (%u in a row)", what, name,
+			      !t->pw_tried ? ""
+			      : t->pw_none ? ", no password stored"
+					   : ", and not its password",
+			      after.failures);
+	default:
+		d->failures = after.failures ? (int64_t)after.failures : -1;
+		return decide(d, ACCORD_R_INTERNAL_ERROR, "%s", err.msg);
+	}
+}
+
+enum accord_reason accord_decide_secret(const struct accord_logon_ctx *ctx,
+					unsigned methods, const char *secret,
+					struct accord_decision *d)
+{
+	struct accord_err err = { 0 };
+	enum accord_reason r;
+	struct pt_ids ids;
+	struct pt_try *t;
+	char why[192];
+	unsigned usable;
+	int rc;
+
+	if (!secret)
+		secret = "";
+	if (methods == ACCORD_METHOD_PASSWORD) {
+		r = accord_decide_password(ctx, secret, d);
+		d->method = ACCORD_METHOD_PASSWORD;
+		return r;
+	}
+	r = lookup(ctx, d);
+	if (r == ACCORD_R_OK)
+		r = snap_status(ctx, d);
+	d->method = main_method(methods);
+	if (r != ACCORD_R_OK) {
+		accord_secret_dummy_verify(secret);
+		return r;
+	}
+	usable = usable_methods(ctx, d, methods, &ids, why, sizeof(why));
+	if (!usable) {
+		accord_secret_dummy_verify(secret);
+		return refuse_methods(d, methods, why);
+	}
+	/* as a password only: not a ticket, or no ticket allowed */
+	if (!(usable & ACCORD_METHOD_PASSTICKET) ||
+	    ((usable & ACCORD_METHOD_PASSWORD) && !looks_like_ticket(secret))) {
+		d->method = ACCORD_METHOD_PASSWORD;
+		return verify_and_count(ctx, secret, d);
+	}
+	if (!ctx->secrets) {
+		accord_secret_dummy_verify(secret);
+		return decide(d, ACCORD_R_INTERNAL_ERROR,
+			      "the secrets store could not be opened; cannot check the "
+			      "PassTicket of %s", d->user.name);
+	}
+	/* the keys (up to 2 KiB of them) live on the heap, wiped after use */
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		accord_secret_dummy_verify(secret);
+		return decide(d, ACCORD_R_INTERNAL_ERROR, "out of memory");
+	}
+	t->ctx = ctx;
+	t->ids = &ids;
+	t->ref = ref_of(d);
+	t->secret = secret;
+	t->looks = looks_like_ticket(secret);
+	t->try_pw = usable & ACCORD_METHOD_PASSWORD;
+	rc = pt_find_keys(t, &err);
+	if (rc == -ENOENT) {
+		pt_wipe(t);
+		free(t);
+		if (usable & ACCORD_METHOD_PASSWORD) {
+			d->method = ACCORD_METHOD_PASSWORD;
+			return verify_and_count(ctx, secret, d);
+		}
+		accord_secret_dummy_verify(secret);
+		d->method = ACCORD_METHOD_PASSTICKET;
+		return decide(d, ACCORD_R_NO_KEY,
+			      "no PassTicket key for application %s (user %s%s%s); not counted",
+			      ids.appl, ids.user, ids.has_group ? ", group " : "",
+			      ids.has_group ? ids.group : "");
+	}
+	if (rc < 0) {
+		pt_wipe(t);
+		free(t);
+		accord_secret_dummy_verify(secret);
+		d->method = ACCORD_METHOD_PASSTICKET;
+		return decide(d, ACCORD_R_INTERNAL_ERROR, "PassTicket keys of %s: %s",
+			      ids.appl, err.msg);
+	}
+	r = decide_ticket(ctx, t, d);
+	pt_wipe(t);
+	explicit_bzero(t, sizeof(*t));
+	free(t);
+	return r;
 }
 
 /* Characters, not bytes: a UTF-8 sequence counts once. */

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pam_accord.so: the PAM adapter over libaccord's logon decisions
- * (include/accord/policy.h).  Each entry point parses its arguments,
- * gathers the PAM items, asks common/ for one decision, turns the reason
- * into a PAM code in pa_code() (the only place that does) and writes one
- * audit record.  Every input comes from the root-owned PAM configuration,
- * accord.conf, the host-local snapshot and the registry's secrets store;
- * nothing is read from the environment.
+ * (include/accord/policy.h): passwords and, with methods=passticket, RACF
+ * PassTickets typed at the same prompt (accord_decide_secret() decides
+ * which the secret is and counts it once).  Each entry point parses its
+ * arguments, gathers the PAM items, asks common/ for one decision, turns
+ * the reason into a PAM code in pa_code() (the only place that does) and
+ * writes one audit record.  Every input comes from the root-owned PAM
+ * configuration, accord.conf, the host-local snapshot and the registry's
+ * secrets store; nothing is read from the environment.
  *
  * What a call needs (the parsed accord.conf, the snapshot's mapping, the
  * secrets store's directory handles) is kept while the module stays
@@ -331,10 +333,12 @@ static int pa_parse_methods(pam_handle_t *pamh, const char *list,
 
 		if (n == strlen("password") && !strncmp(p, "password", n)) {
 			m |= ACCORD_METHOD_PASSWORD;
+		} else if (n == strlen("passticket") && !strncmp(p, "passticket", n)) {
+			m |= ACCORD_METHOD_PASSTICKET;
 		} else {
 			pam_syslog(pamh, LOG_ERR,
-				   "methods=: unknown logon method '%.*s' (known: password)",
-				   (int)n, p);
+				   "methods=: unknown logon method '%.*s' (known: password, "
+				   "passticket)", (int)n, p);
 			return -EINVAL;
 		}
 		if (!p[n])
@@ -863,6 +867,20 @@ static void pa_audit(struct pa_call *c, const char *method)
 			   err.msg[0] ? err.msg : strerror(-err.code));
 }
 
+/* The audit record's method of an auth decision: what the decision says
+ * (d.method), else the stack's only method, else password. */
+static const char *pa_method(const struct pa_call *c)
+{
+	unsigned m = c->d.method;
+
+	if (!m)
+		m = (c->args.methods & ACCORD_METHOD_PASSTICKET) &&
+				    !(c->args.methods & ACCORD_METHOD_PASSWORD)
+			    ? ACCORD_METHOD_PASSTICKET
+			    : ACCORD_METHOD_PASSWORD;
+	return m == ACCORD_METHOD_PASSTICKET ? "passticket" : "password";
+}
+
 /* Records the decision, releases the call, returns the PAM code. */
 static int pa_finish(struct pa_call *c, const char *method)
 {
@@ -898,8 +916,8 @@ PA_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 
 	r = c->d.reason;
 	if (r == ACCORD_R_OK) {
-		if (c->args.methods & ACCORD_METHOD_PASSWORD) {
-			r = accord_decide_auth_pre(&c->ctx, ACCORD_METHOD_PASSWORD, &c->d);
+		if (c->args.methods & (ACCORD_METHOD_PASSWORD | ACCORD_METHOD_PASSTICKET)) {
+			r = accord_decide_auth_pre(&c->ctx, c->args.methods, &c->d);
 		} else {
 			r = ACCORD_R_METHOD_REFUSED;
 			snprintf(c->d.detail, sizeof(c->d.detail),
@@ -907,6 +925,8 @@ PA_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		}
 	}
 	if (r == ACCORD_R_OK) {
+		/* the same prompt for a password and a PassTicket: the typed
+		 * secret is tried as what the stack's methods allow */
 		pr = pam_get_authtok(pamh, PAM_AUTHTOK, &pw, PA_PROMPT_PASSWORD);
 		if (pr == PAM_CONV_AGAIN) {
 			code = PAM_INCOMPLETE;
@@ -917,7 +937,7 @@ PA_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 			snprintf(c->d.detail, sizeof(c->d.detail),
 				 "no password given: %s", pam_strerror(pamh, pr));
 		} else {
-			r = accord_decide_password(&c->ctx, pw, &c->d);
+			r = accord_decide_secret(&c->ctx, c->args.methods, pw, &c->d);
 		}
 	} else if (pa_hides_existence(r)) {
 		/* Ask as for anyone else and spend one hash on the answer, so
@@ -931,11 +951,12 @@ PA_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		accord_secret_dummy_verify(pr == PAM_SUCCESS && pw ? pw : "");
 	} else {
 		/* refused before any prompt (disabled, protected, no
-		 * password, internal error): still about one hash */
+		 * password, no usable method, internal error): still about
+		 * one hash */
 		accord_secret_dummy_verify("");
 	}
 	c->d.reason = r;
-	code = pa_finish(c, "password");
+	code = pa_finish(c, pa_method(c));
 out:
 	pa_end(c);
 	free(c);

@@ -37,13 +37,24 @@ enum accord_reason {
 	ACCORD_R_SWAP_DENIED,        /* swap_denied */
 	ACCORD_R_PASSWORD_REJECTED,  /* password_rejected: new one too weak */
 	ACCORD_R_INTERNAL_ERROR,     /* internal_error: config, store, damage */
+	ACCORD_R_REPLAY,             /* replay: a PassTicket used before */
+	ACCORD_R_TICKET_EXPIRED,     /* ticket_expired: outside its window */
+	ACCORD_R_NO_KEY,             /* no_key: no PassTicket key for the appl */
 	ACCORD_R_COUNT
 };
 const char *accord_reason_name(enum accord_reason r);
 
 /* Logon methods (methods= of the module). */
 #define ACCORD_METHOD_PASSWORD 1u
-/* PassTickets and certificates plug in here (issues 4 and 5). */
+/* RACF PassTickets (include/accord/passticket.h): the typed secret is
+ * tried as a ticket for the stack's application. */
+#define ACCORD_METHOD_PASSTICKET 2u
+/* Certificates plug in here (issue 5). */
+
+/* A decoded ticket this far (seconds) outside its window is reported as
+ * ticket_expired; farther, it is most likely no ticket at all (a random
+ * 8-character string decodes to some time under most keys): bad_secret. */
+#define ACCORD_PT_EXPIRED_PLAUSIBLE 86400
 
 /* One decision's inputs. */
 struct accord_logon_ctx {
@@ -69,6 +80,10 @@ struct accord_decision {
 	int64_t last_success;        /* from the logon record the status
 					check read, -1 if none was read */
 	char detail[256];            /* for the log: what exactly happened */
+	unsigned method;             /* ACCORD_METHOD_* the audit record names:
+					PASSTICKET when a ticket was accepted
+					or is the reason of the refusal, else
+					PASSWORD (0 before any auth decision) */
 };
 
 /*
@@ -100,8 +115,13 @@ enum accord_reason accord_check_swap(const struct accord_logon_ctx *ctx,
  * lets user_unknown=ignore hand the account to pam_unix). */
 enum accord_reason accord_decide_account(const struct accord_logon_ctx *ctx,
 					 struct accord_decision *d);
-/* Early in authenticate: status for `methods` before any prompt.  OK
- * means: ask for the secret. */
+/* Early in authenticate: status for `methods` (ACCORD_METHOD_* bits)
+ * before any prompt.  OK means: ask for the secret.  A no-password
+ * profile may not use PASSWORD; a protected one (reached only in batch
+ * stacks) may not use PASSTICKET (RACF); PASSTICKET needs an application
+ * and a profile name that are RACF IDs (1-8 of A-Z 0-9 @ # $ once upper-
+ * cased).  None left: NO_PASSWORD (password asked for), PROTECTED
+ * (passticket asked for, protected) or METHOD_REFUSED. */
 enum accord_reason accord_decide_auth_pre(const struct accord_logon_ctx *ctx,
 					  unsigned method,
 					  struct accord_decision *d);
@@ -115,6 +135,27 @@ enum accord_reason accord_decide_auth_pre(const struct accord_logon_ctx *ctx,
 enum accord_reason accord_decide_password(const struct accord_logon_ctx *ctx,
 					  const char *pw,
 					  struct accord_decision *d);
+/*
+ * authenticate with the secret typed at the prompt, for the methods of
+ * the stack (after auth_pre said OK).  With PASSTICKET, a secret of 8
+ * characters of the ticket alphabets (A-Z a-z 0-9 - _) is first tried as
+ * a PassTicket of (profile name, application), both upper-cased: the key
+ * of accord_pt_key_find() (APPL.GROUP.USER > APPL.USER > APPL.GROUP >
+ * APPL, the group being the profile's primary group), then the plain APPL
+ * key when that one does not validate; a valid ticket is then claimed in
+ * the replay cache (unless the key opted out).  When it is no valid
+ * ticket and PASSWORD is allowed too, the secret is tried as the password.
+ * The attempt is counted once, before anything is checked, under the
+ * logon record's lock (accord_logon_check()); success resets the count.
+ * No key for the application: the ticket is not tried (NO_KEY, not
+ * counted, when PASSTICKET is the only usable method).  Reasons beyond
+ * accord_decide_password()'s: REPLAY, TICKET_EXPIRED, NO_KEY,
+ * METHOD_REFUSED, PROTECTED.  d->method tells the audit record's method.
+ * With methods == PASSWORD this is accord_decide_password().
+ */
+enum accord_reason accord_decide_secret(const struct accord_logon_ctx *ctx,
+					unsigned methods, const char *secret,
+					struct accord_decision *d);
 /* Password change: old is NULL when root changes it.  Checks status,
  * no-password, the old password (counted first, as for a logon; a right
  * one resets the count), the length rule. */

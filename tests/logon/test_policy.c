@@ -21,7 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <accord/passticket.h>
 #include <accord/policy.h>
+#include <accord/ptstore.h>
 
 #define T0 1790000000            /* when the profiles were created */
 #define NOW (T0 + 10 * 86400)
@@ -163,6 +165,7 @@ static void test_reason_names(void **state)
 		"ok", "bad_secret", "unknown_user", "disabled", "revoked", "revoked_failures",
 		"revoked_inactive", "expired", "protected", "no_password", "method_refused",
 		"appl_denied", "swap_denied", "password_rejected", "internal_error",
+		"replay", "ticket_expired", "no_key",
 	};
 	int i;
 
@@ -1035,6 +1038,236 @@ static void test_fsize(void **state)
 	assert_int_equal(d.failures, 0);
 }
 
+/* ---- the generic count-before-check and PassTickets ---------------------- */
+
+struct chk {
+	struct fx *f;
+	const char *name;
+	int answer;
+	int calls;
+	uint32_t seen_failures;   /* the count the check saw on disk */
+};
+
+static int chk_fn(void *arg, struct accord_err *err)
+{
+	struct chk *c = arg;
+	struct accord_profile_ref p = ref(c->f, c->name);
+	struct accord_logon_rec rec;
+	struct accord_err e = { 0 };
+
+	c->calls++;
+	/* the attempt is on disk before the check runs (a reader takes no
+	 * lock, so this works under the writer's lock) */
+	assert_int_equal(accord_logon_read(c->f->s, &p, &rec, &e), 0);
+	c->seen_failures = rec.failures;
+	if (c->answer == -EIO)
+		return accord_err_set(err, -EIO, "check broke");
+	return c->answer;
+}
+
+static void test_logon_check(void **state)
+{
+	struct fx *f = *state;
+	struct accord_profile_ref a = ref(f, "alice");
+	struct chk c = { .f = f, .name = "alice" };
+	struct accord_logon_rec after;
+	struct accord_err err = { 0 };
+	int i;
+
+	c.answer = -EACCES;
+	for (i = 1; i <= 2; i++) {
+		assert_int_equal(accord_logon_check(f->s, &a, chk_fn, &c, 3, NOW, &after, &err),
+				 -EACCES);
+		assert_int_equal(c.seen_failures, (uint32_t)i);
+		assert_int_equal(after.failures, (uint32_t)i);
+	}
+	c.answer = 0;
+	assert_int_equal(accord_logon_check(f->s, &a, chk_fn, &c, 3, NOW, &after, &err), 0);
+	assert_int_equal(c.seen_failures, 3);   /* counted, then reset */
+	assert_int_equal(after.failures, 0);
+	assert_int_equal(after.last_success, NOW);
+	/* an error of the check: counted, not a verdict, nothing revoked */
+	c.answer = -EIO;
+	assert_int_equal(accord_logon_check(f->s, &a, chk_fn, &c, 1, NOW, &after, &err), -EIO);
+	assert_int_equal(after.failures, 1);
+	assert_int_equal(after.revoked, 0);
+	/* -ENOENT from a check is no verdict either */
+	c.answer = -ENOENT;
+	assert_int_equal(accord_logon_check(f->s, &a, chk_fn, &c, 0, NOW, &after, &err), -EIO);
+	/* revoke_after reached */
+	c.answer = -EACCES;
+	assert_int_equal(accord_logon_check(f->s, &a, chk_fn, &c, 3, NOW, &after, &err),
+			 -EACCES);
+	assert_int_equal(after.revoked, ACCORD_LOGON_REVOKED_FAILURES);
+	assert_int_equal(after.revoked_at, NOW);
+	/* revoked: the check is never called */
+	c.calls = 0;
+	c.answer = 0;
+	assert_int_equal(accord_logon_check(f->s, &a, chk_fn, &c, 3, NOW, &after, &err),
+			 -EKEYREVOKED);
+	assert_int_equal(c.calls, 0);
+	assert_int_equal(after.failures, 3);
+	/* no check */
+	assert_int_equal(accord_logon_check(f->s, &a, NULL, NULL, 3, NOW, &after, &err),
+			 -EINVAL);
+}
+
+/* auth_pre and the method bits: no-password profiles may use tickets,
+ * protected ones may not, names must be RACF IDs. */
+static void test_methods(void **state)
+{
+	const unsigned both = ACCORD_METHOD_PASSWORD | ACCORD_METHOD_PASSTICKET;
+	struct fx *f = *state;
+	struct accord_logon_ctx c = ctx_for(f, "gina");
+	struct accord_decision d;
+
+	assert_reason(accord_decide_auth_pre(&c, ACCORD_METHOD_PASSWORD, &d),
+		      ACCORD_R_NO_PASSWORD, &d);
+	assert_int_equal(d.method, ACCORD_METHOD_PASSWORD);
+	assert_reason(accord_decide_auth_pre(&c, both, &d), ACCORD_R_OK, &d);
+	assert_int_equal(d.method, ACCORD_METHOD_PASSTICKET);
+	assert_reason(accord_decide_auth_pre(&c, ACCORD_METHOD_PASSTICKET, &d), ACCORD_R_OK, &d);
+	/* a stack with no known method */
+	assert_reason(accord_decide_auth_pre(&c, 0, &d), ACCORD_R_METHOD_REFUSED, &d);
+	/* the application must be a RACF name for tickets */
+	c.appl = "web-app";
+	assert_reason(accord_decide_auth_pre(&c, ACCORD_METHOD_PASSTICKET, &d),
+		      ACCORD_R_METHOD_REFUSED, &d);
+	assert_contains(d.detail, "web-app");
+	assert_reason(accord_decide_auth_pre(&c, both, &d), ACCORD_R_NO_PASSWORD, &d);
+	c.appl = "sshd";
+	/* protected: refused before the prompt, even in batch, for tickets */
+	c.user = "frank";
+	assert_reason(accord_decide_auth_pre(&c, ACCORD_METHOD_PASSTICKET, &d),
+		      ACCORD_R_PROTECTED, &d);
+	c.batch = true;
+	assert_reason(accord_decide_auth_pre(&c, ACCORD_METHOD_PASSTICKET, &d),
+		      ACCORD_R_PROTECTED, &d);
+	assert_int_equal(d.method, ACCORD_METHOD_PASSTICKET);
+	assert_reason(accord_decide_auth_pre(&c, both, &d), ACCORD_R_OK, &d);
+	assert_int_equal(d.method, ACCORD_METHOD_PASSWORD);
+	/* decide_secret on that stack: the password only */
+	assert_reason(accord_decide_secret(&c, both, "frank-secret-1", &d), ACCORD_R_OK, &d);
+	assert_int_equal(d.method, ACCORD_METHOD_PASSWORD);
+	assert_reason(accord_decide_secret(&c, ACCORD_METHOD_PASSTICKET, "ABCDEFGH", &d),
+		      ACCORD_R_PROTECTED, &d);
+}
+
+#define PT_KEY_HEX "0123456789ABCDEF"
+
+static void put_key(struct fx *f, const char *profile, bool replay)
+{
+	struct accord_pt_key k;
+	struct accord_err err = { 0 };
+
+	memset(&k, 0, sizeof(k));
+	k.alg = ACCORD_PT_LEGACY;
+	k.window = ACCORD_PT_WINDOW;
+	k.replay_protection = replay;
+	must(accord_pt_key_from_hex(PT_KEY_HEX, ACCORD_PT_LEGACY, false, &k, &err), &err,
+	     "key");
+	must(accord_pt_key_put(f->s, profile, &k, &err), &err, "key put");
+	accord_pt_key_wipe(&k);
+}
+
+static void ticket(const char *user, const char *appl, int64_t t, char out[9])
+{
+	struct accord_pt_key k;
+	struct accord_err err = { 0 };
+
+	memset(&k, 0, sizeof(k));
+	k.alg = ACCORD_PT_LEGACY;
+	k.window = ACCORD_PT_WINDOW;
+	must(accord_pt_key_from_hex(PT_KEY_HEX, ACCORD_PT_LEGACY, false, &k, &err), &err,
+	     "key");
+	must(accord_pt_generate(&k, user, appl, (uint64_t)t, out, &err), &err, "generate");
+	accord_pt_key_wipe(&k);
+}
+
+static void test_passticket(void **state)
+{
+	const unsigned both = ACCORD_METHOD_PASSWORD | ACCORD_METHOD_PASSTICKET;
+	struct fx *f = *state;
+	struct accord_logon_ctx c = ctx_for(f, "alice");
+	struct accord_decision d;
+	char tk[9];
+
+	/* no key: not counted on a ticket-only stack; a password otherwise */
+	ticket("ALICE", "SSHD", NOW, tk);
+	assert_reason(accord_decide_secret(&c, ACCORD_METHOD_PASSTICKET, tk, &d),
+		      ACCORD_R_NO_KEY, &d);
+	assert_int_equal(d.failures, -1);
+	assert_reason(accord_decide_secret(&c, both, tk, &d), ACCORD_R_BAD_SECRET, &d);
+	assert_int_equal(d.method, ACCORD_METHOD_PASSWORD);
+	assert_int_equal(d.failures, 1);
+
+	put_key(f, "SSHD", true);
+	assert_reason(accord_decide_secret(&c, both, tk, &d), ACCORD_R_OK, &d);
+	assert_int_equal(d.method, ACCORD_METHOD_PASSTICKET);
+	assert_int_equal(d.failures, 0);
+	assert_not_contains(d.detail, tk);
+	assert_reason(accord_decide_secret(&c, both, tk, &d), ACCORD_R_REPLAY, &d);
+	assert_int_equal(d.method, ACCORD_METHOD_PASSTICKET);
+	assert_int_equal(d.failures, 1);
+	/* expired, at both ends of the window */
+	ticket("ALICE", "SSHD", NOW - 601, tk);
+	assert_reason(accord_decide_secret(&c, ACCORD_METHOD_PASSTICKET, tk, &d),
+		      ACCORD_R_TICKET_EXPIRED, &d);
+	ticket("ALICE", "SSHD", NOW + 601, tk);
+	assert_reason(accord_decide_secret(&c, ACCORD_METHOD_PASSTICKET, tk, &d),
+		      ACCORD_R_TICKET_EXPIRED, &d);
+	assert_int_equal(d.failures, 3);
+	/* the password on a combined stack (not a ticket: 14 characters) */
+	assert_reason(accord_decide_secret(&c, both, "alice-secret-1", &d), ACCORD_R_OK, &d);
+	assert_int_equal(d.method, ACCORD_METHOD_PASSWORD);
+	assert_int_equal(d.failures, 0);
+	/* the ticket of another user is no ticket of alice */
+	ticket("HENRY", "SSHD", NOW, tk);
+	assert_reason(accord_decide_secret(&c, ACCORD_METHOD_PASSTICKET, tk, &d),
+		      ACCORD_R_BAD_SECRET, &d);
+	/* a qualified key of another value first, then the APPL key */
+	{
+		struct accord_pt_key k;
+		struct accord_err err = { 0 };
+
+		memset(&k, 0, sizeof(k));
+		k.alg = ACCORD_PT_LEGACY;
+		k.window = ACCORD_PT_WINDOW;
+		k.replay_protection = true;
+		must(accord_pt_key_from_hex("FEDCBA9876543210", ACCORD_PT_LEGACY, false, &k,
+					    &err), &err, "key");
+		must(accord_pt_key_put(f->s, "SSHD.ALICE", &k, &err), &err, "key put");
+		must(accord_pt_generate(&k, "ALICE", "SSHD", NOW - 2, tk, &err), &err, "gen");
+		accord_pt_key_wipe(&k);
+	}
+	assert_reason(accord_decide_secret(&c, ACCORD_METHOD_PASSTICKET, tk, &d), ACCORD_R_OK,
+		      &d);
+	assert_contains(d.detail, "SSHD.ALICE");
+	ticket("ALICE", "SSHD", NOW - 3, tk);
+	assert_reason(accord_decide_secret(&c, ACCORD_METHOD_PASSTICKET, tk, &d), ACCORD_R_OK,
+		      &d);
+	/* a no-password profile: tickets only */
+	c.user = "gina";
+	ticket("GINA", "SSHD", NOW, tk);
+	assert_reason(accord_decide_secret(&c, both, tk, &d), ACCORD_R_OK, &d);
+	/* methods == PASSWORD: exactly accord_decide_password */
+	c.user = "alice";
+	ticket("ALICE", "SSHD", NOW - 4, tk);
+	assert_reason(accord_decide_secret(&c, ACCORD_METHOD_PASSWORD, tk, &d),
+		      ACCORD_R_BAD_SECRET, &d);
+	assert_int_equal(d.method, ACCORD_METHOD_PASSWORD);
+	/* unknown and disabled users: their reasons, nothing counted */
+	c.user = "zed";
+	assert_reason(accord_decide_secret(&c, both, tk, &d), ACCORD_R_UNKNOWN_USER, &d);
+	c.user = "bob";
+	assert_reason(accord_decide_secret(&c, both, tk, &d), ACCORD_R_DISABLED, &d);
+	/* no secrets store: fail closed */
+	c.user = "alice";
+	c.secrets = NULL;
+	assert_reason(accord_decide_secret(&c, ACCORD_METHOD_PASSTICKET, tk, &d),
+		      ACCORD_R_INTERNAL_ERROR, &d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1053,6 +1286,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_detail_sanitized, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsize, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_logon_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_methods, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_passticket, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

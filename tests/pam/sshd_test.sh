@@ -14,12 +14,20 @@
 #   - a user outside the group permitted to the sshd application is
 #     refused (appl_denied), its password right
 #   - the audit file holds each decision
+#   - PassTickets (the auth line has methods=password,passticket): alice
+#     logs in with a ticket made by `accordctl passticket generate` for
+#     the application SSHD; the same ticket again is refused (replay), and
+#     so is one generated 700 s ago (ticket_expired)
 #
 #   sshd_test.sh MODULE NSS_MODULE PAMFIX STACK [PRELOAD...]
 #
+# ACCORDCTL (environment): this build's accordctl, for the PassTicket
+# key and tickets.
+#
 # STACK: the example /etc/pam.d/sshd (conf/pam.d/sshd), used as it is
 # except that pam_accord.so is named by its build path with conf= of the
-# test: pam_accord in front of the system's own modules.
+# test (and methods=password,passticket on the auth line): pam_accord in
+# front of the system's own modules.
 #
 # PRELOAD: libraries that must come first in LD_PRELOAD (the ASan runtime
 # of a gcc ASan build).  Needs root (sshd's privilege separation), sshd,
@@ -148,8 +156,11 @@ install -m 0644 "$W/dave_key.pub" "$W/keys/dave"
 # service unless appl= says otherwise.  The example stack, with the
 # module of this build (pam_wrapper would look for a bare name in the
 # system's module directory) and the test's accord.conf.
-sed "s|pam_accord\.so|$MODULE conf=$A/accord.conf|" "$STACK" >"$W/pam.d/sshd"
+sed -e "/^auth/s|pam_accord\.so|$MODULE conf=$A/accord.conf methods=password,passticket|" \
+	-e "/^auth/!s|pam_accord\.so|$MODULE conf=$A/accord.conf|" "$STACK" >"$W/pam.d/sshd"
 grep -q "^account.*$MODULE conf=" "$W/pam.d/sshd" || bail "the example stack names pam_accord.so"
+grep -q "^auth.*$MODULE conf=.* methods=password,passticket" "$W/pam.d/sshd" ||
+	bail "the auth line takes methods=password,passticket"
 printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$W/pam.d/other"
 
 # root and the sshd privilege-separation user from the real files, the
@@ -299,6 +310,56 @@ fi
 check_audit "audit: carol's password was right" auth ok carol
 check_audit "audit: carol refused by the application check" \
 	account appl_denied carol granting=uacc appl=sshd
+
+# ---- PassTickets --------------------------------------------------------
+# The key of the application SSHD (the PAM service, upper-cased), made
+# and stored by accordctl; the tickets come from accordctl too (root may
+# generate for anyone).  sshpass reads them from the environment.
+CTL=${ACCORDCTL:-}
+if [ -z "$CTL" ] || ! [ -x "$CTL" ]; then
+	not_ok "ACCORDCTL names this build's accordctl" "ACCORDCTL=$CTL"
+else
+	ctl() { ACCORD_CONF="$A/accord.conf" "$CTL" "$@"; }
+	ctl passticket key set SSHD --generate >"$W/key.out" 2>&1 ||
+		bail "accordctl passticket key set SSHD --generate" "$(cat "$W/key.out")"
+	tk=$(ctl passticket generate --user alice --appl SSHD 2>"$W/gen.err")
+	check "accordctl passticket generate prints an 8-character ticket" 8 "${#tk}"
+	out=$(SSHPASS=$tk sshpass -e "${SSH[@]}" "${KBD[@]}" alice@127.0.0.1 'id -u' 2>"$W/c.err")
+	check "alice logs in with a PassTicket (keyboard-interactive)" 0 $?
+	check "the ticket's session runs as alice's uid" "$auid" "$out"
+	check_audit "audit: alice's ticket accepted (method passticket)" \
+		auth ok alice method=passticket failures=0 appl=sshd
+	SSHPASS=$tk sshpass -e "${SSH[@]}" "${KBD[@]}" alice@127.0.0.1 'echo in' \
+		>"$W/c.out" 2>"$W/c.err"
+	rc=$?
+	if [ "$rc" -ne 0 ] && [ ! -s "$W/c.out" ]; then
+		ok "the same ticket replayed is refused (exit $rc)"
+	else
+		not_ok "the same ticket replayed is refused" "exit $rc" "$(cat "$W/c.out")"
+	fi
+	check_audit "audit: the replay refused (method passticket)" \
+		auth replay alice method=passticket failures=1
+	old=$(ctl passticket generate --user alice --appl SSHD --time $(($(date +%s) - 700)) \
+		2>"$W/gen.err")
+	SSHPASS=$old sshpass -e "${SSH[@]}" "${KBD[@]}" alice@127.0.0.1 'echo in' \
+		>"$W/c.out" 2>"$W/c.err"
+	rc=$?
+	if [ "$rc" -ne 0 ] && [ ! -s "$W/c.out" ]; then
+		ok "a ticket generated 700 s ago is refused (exit $rc)"
+	else
+		not_ok "a ticket generated 700 s ago is refused" "exit $rc" "$(cat "$W/c.out")"
+	fi
+	check_audit "audit: the expired ticket refused (method passticket)" \
+		auth ticket_expired alice method=passticket failures=2
+	# the password still works on that stack, and resets the count
+	out=$(sshpass -p 'Alice-pw-1' "${SSH[@]}" "${KBD[@]}" alice@127.0.0.1 'echo in' 2>/dev/null)
+	check "alice's password still works beside tickets" "in" "$out"
+	if grep -qF -e "$tk" -e "$old" "$A/audit.log" "$W/sshd.log"; then
+		not_ok "no ticket in the audit file or sshd's log"
+	else
+		ok "no ticket in the audit file or sshd's log"
+	fi
+fi
 
 if grep -q "Accepted keyboard-interactive/pam for alice" "$W/sshd.log"; then
 	ok "sshd logged alice's accepted login"

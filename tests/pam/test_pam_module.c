@@ -33,6 +33,8 @@
 
 #include <accord/audit.h>
 #include <accord/logon.h>
+#include <accord/passticket.h>
+#include <accord/ptstore.h>
 #include <accord/snapshot.h>
 
 #include "fixture.h"
@@ -1172,6 +1174,7 @@ static void test_bad_arguments(void **state)
 {
 	static const char *const bad[] = { "frobnicate", "methods=ticket",
 					   "methods=password,ticket", "methods=",
+					   "methods=passtickets", "methods=password,,passticket",
 					   "appl=", "conf=relative/accord.conf",
 					   "debug nodebug" };
 	struct t *t = *state;
@@ -1191,7 +1194,7 @@ static void test_bad_arguments(void **state)
 	}
 	assert_int_equal(audit_count(t), 0);
 	/* what is known works */
-	service(t, "good", "methods=password debug appl=other-app use_authtok");
+	service(t, "good", "methods=password,passticket debug appl=other-app use_authtok");
 	r = run(t, "good", "alice", OP_AUTH | OP_ACCT, ANS(ALICE_PW));
 	assert_pam(r.auth, PAM_SUCCESS);
 	assert_pam(r.acct, PAM_SUCCESS);
@@ -1411,6 +1414,465 @@ static void test_audit_unwritable(void **state)
 	assert_int_equal(logon_record(t, "alice").failures, 1);
 }
 
+/* ---- tests: PassTickets (methods=passticket) --------------------------- */
+
+/* A legacy key for the application LOGIN (service "login") and an
+ * enhanced one for WEBAPP (service "webapp"). */
+#define LEGACY_HEX "E001193519561977"
+#define ENHANCED_HEX "6b3a1f0c9d8e7f6a5b4c3d2e1f00112233445566778899aabbccddeeff012345"
+
+static struct accord_pt_key pt_make_key(uint32_t alg, const char *hex, bool replay)
+{
+	struct accord_pt_key k;
+	struct accord_err err = { 0 };
+
+	memset(&k, 0, sizeof(k));
+	k.alg = alg;
+	k.type = ACCORD_PT_UPPER;
+	k.window = ACCORD_PT_WINDOW;
+	k.replay_protection = replay;
+	must(accord_pt_key_from_hex(hex, alg, false, &k, &err), &err, "key from hex");
+	return k;
+}
+
+/* Stores the key of a PTKTDATA profile name in the test's secrets store. */
+static void pt_put(struct t *t, const char *profile, uint32_t alg, const char *hex,
+		   bool replay)
+{
+	struct accord_pt_key k = pt_make_key(alg, hex, replay);
+	struct accord_secrets *s = NULL;
+	struct accord_err err = { 0 };
+
+	must(accord_secrets_open(t->f.reg, false, &s, &err), &err, "secrets");
+	must(accord_pt_key_put(s, profile, &k, &err), &err, "key put");
+	accord_secrets_close(s);
+	accord_pt_key_wipe(&k);
+}
+
+/* The ticket of (user, appl) at time when, with that key material. */
+static void pt_gen(uint32_t alg, const char *hex, const char *user, const char *appl,
+		   int64_t when, char out[ACCORD_PT_LEN + 1])
+{
+	struct accord_pt_key k = pt_make_key(alg, hex, true);
+	struct accord_err err = { 0 };
+
+	must(accord_pt_generate(&k, user, appl, (uint64_t)when, out, &err), &err, "generate");
+	accord_pt_key_wipe(&k);
+}
+
+/* An 8-character string of the ticket alphabet that is no ticket of
+ * (user, appl) under the key (not even an expired one: one that decodes
+ * to a time days away is no ticket for the module either). */
+static void pt_wrong(uint32_t alg, const char *hex, const char *user, const char *appl,
+		     char out[ACCORD_PT_LEN + 1])
+{
+	struct accord_pt_key k = pt_make_key(alg, hex, true);
+	struct accord_err err = { 0 };
+	uint64_t tg;
+	unsigned i;
+
+	for (i = 0; i < 100000; i++) {
+		int64_t now = (int64_t)time(NULL);
+		int r;
+
+		snprintf(out, ACCORD_PT_LEN + 1, "Q%07u", i);
+		r = accord_pt_verify(&k, user, appl, out, (uint64_t)now, &tg, &err);
+		/* no time maps to it, or one far from any plausible clock */
+		if (r == -EINVAL || (r == -ETIME && llabs((long long)tg - now) > 3 * DAY))
+			break;
+	}
+	accord_pt_key_wipe(&k);
+	assert_true(i < 100000);
+}
+
+static void pt_services(struct t *t)
+{
+	service(t, "login", "methods=password,passticket");
+	service(t, "webapp", "methods=passticket");
+	pt_put(t, "LOGIN", ACCORD_PT_LEGACY, LEGACY_HEX, true);
+	pt_put(t, "WEBAPP", ACCORD_PT_ENHANCED, ENHANCED_HEX, true);
+}
+
+/* The last record: auth, reason, user, method, failures (-2: not checked). */
+static void expect_pt(struct t *t, const char *reason, const char *user,
+		      const char *method, int64_t failures)
+{
+	json_object *o = expect_audit(t, "auth", reason, user);
+
+	assert_string_equal(jstr(o, "method"), method);
+	if (failures != -2)
+		assert_int_equal(jint(o, "failures"), failures);
+	json_object_put(o);
+}
+
+/* No ticket of the tests ever reaches the audit file. */
+static void assert_not_logged(struct t *t, const char *secret)
+{
+	char *text = read_text(t->f.audit);
+
+	if (strstr(text, secret))
+		fail_msg("the audit file holds the ticket %s", secret);
+	free(text);
+}
+
+static void test_passticket_ok(void **state)
+{
+	struct t *t = *state;
+	int64_t now = (int64_t)time(NULL);
+	char tk[ACCORD_PT_LEN + 1], low[ACCORD_PT_LEN + 1];
+	struct run r;
+	size_t i;
+
+	pt_services(t);
+	/* legacy, application LOGIN, through methods=password,passticket */
+	pt_gen(ACCORD_PT_LEGACY, LEGACY_HEX, "ALICE", "LOGIN", now, tk);
+	r = run(t, "login", "alice", OP_AUTH | OP_ACCT | OP_OPEN | OP_CLOSE, ANS(tk));
+	assert_pam(r.auth, PAM_SUCCESS);
+	assert_pam(r.acct, PAM_SUCCESS);
+	assert_string_equal(r.cv.log, "1:Password: \n");
+	{
+		json_object *a = audit_all(t), *o = json_object_array_get_idx(a, 0);
+
+		assert_string_equal(jstr(o, "phase"), "auth");
+		assert_string_equal(jstr(o, "method"), "passticket");
+		assert_string_equal(jstr(o, "reason"), "ok");
+		assert_string_equal(jstr(o, "appl"), "login");
+		assert_int_equal(jint(o, "failures"), 0);
+		json_object_put(a);
+	}
+	assert_true(logon_record(t, "alice").last_success > 0);
+	assert_not_logged(t, tk);
+	/* the password still works on that stack */
+	assert_pam(run(t, "login", "alice", OP_AUTH, ANS(ALICE_PW)).auth, PAM_SUCCESS);
+	expect_pt(t, "ok", "alice", "password", 0);
+
+	/* enhanced, application WEBAPP, methods=passticket alone; typed in
+	 * lower case (UPPER tickets fold) */
+	pt_gen(ACCORD_PT_ENHANCED, ENHANCED_HEX, "BOB", "WEBAPP", now - 30, tk);
+	for (i = 0; i <= ACCORD_PT_LEN; i++)
+		low[i] = tk[i] >= 'A' && tk[i] <= 'Z' ? (char)(tk[i] - 'A' + 'a') : tk[i];
+	r = run(t, "webapp", "bob", OP_AUTH | OP_ACCT, ANS(low));
+	assert_pam(r.auth, PAM_SUCCESS);
+	assert_pam(r.acct, PAM_SUCCESS);
+	expect_last(t, "account", "ok", "bob");
+	/* and its upper-case form is the same ticket: a replay */
+	assert_pam(run(t, "webapp", "bob", OP_AUTH, ANS(tk)).auth, PAM_AUTH_ERR);
+	expect_pt(t, "replay", "bob", "passticket", 1);
+	/* on a passticket-only stack the password is a wrong ticket */
+	assert_pam(run(t, "webapp", "bob", OP_AUTH, ANS(BOB_PW)).auth, PAM_AUTH_ERR);
+	expect_pt(t, "bad_secret", "bob", "passticket", 2);
+	/* a ticket for another application is no ticket here */
+	pt_gen(ACCORD_PT_LEGACY, LEGACY_HEX, "BOB", "LOGIN", now, tk);
+	assert_pam(run(t, "webapp", "bob", OP_AUTH, ANS(tk)).auth, PAM_AUTH_ERR);
+	assert_not_logged(t, tk);
+	assert_not_logged(t, low);
+}
+
+static void test_passticket_replay(void **state)
+{
+	struct t *t = *state;
+	int64_t now = (int64_t)time(NULL);
+	char tk[ACCORD_PT_LEN + 1];
+	struct run ok, r;
+
+	pt_services(t);
+	pt_gen(ACCORD_PT_LEGACY, LEGACY_HEX, "ALICE", "LOGIN", now, tk);
+	ok = run(t, "login", "alice", OP_AUTH, ANS(tk));
+	assert_pam(ok.auth, PAM_SUCCESS);
+	/* the same ticket again: refused like a wrong password, counted */
+	r = run(t, "login", "alice", OP_AUTH | OP_ACCT, ANS(tk));
+	assert_pam(r.auth, PAM_AUTH_ERR);
+	assert_string_equal(r.cv.log, ok.cv.log);
+	{
+		json_object *a = audit_all(t);
+		json_object *o = json_object_array_get_idx(a, json_object_array_length(a) - 2);
+
+		assert_string_equal(jstr(o, "reason"), "replay");
+		assert_string_equal(jstr(o, "method"), "passticket");
+		assert_int_equal(jint(o, "failures"), 1);
+		json_object_put(a);
+	}
+	assert_int_equal(logon_record(t, "alice").failures, 1);
+	/* in lower case too: the cache holds the folded ticket */
+	for (size_t i = 0; i < ACCORD_PT_LEN; i++)
+		if (tk[i] >= 'A' && tk[i] <= 'Z')
+			tk[i] = (char)(tk[i] - 'A' + 'a');
+	assert_pam(run(t, "login", "alice", OP_AUTH, ANS(tk)).auth, PAM_AUTH_ERR);
+	expect_pt(t, "replay", "alice", "passticket", 2);
+
+	/* an application that opted out (RACF NO REPLAY PROTECTION) */
+	service(t, "batchapp", "methods=passticket");
+	pt_put(t, "BATCHAPP", ACCORD_PT_LEGACY, LEGACY_HEX, false);
+	pt_gen(ACCORD_PT_LEGACY, LEGACY_HEX, "ALICE", "BATCHAPP", now, tk);
+	assert_pam(run(t, "batchapp", "alice", OP_AUTH, ANS(tk)).auth, PAM_SUCCESS);
+	assert_pam(run(t, "batchapp", "alice", OP_AUTH, ANS(tk)).auth, PAM_SUCCESS);
+	expect_pt(t, "ok", "alice", "passticket", 0);
+}
+
+/* Concurrent logons with one ticket: exactly one gets in. */
+static void test_passticket_replay_concurrent(void **state)
+{
+	struct t *t = *state;
+	char tk[ACCORD_PT_LEN + 1];
+	pid_t pids[CONC_PROCS];
+	int go[2], wins = 0;
+	size_t i;
+
+	pt_services(t);
+	conf(t, "revoke_after = 0\n");
+	pt_gen(ACCORD_PT_ENHANCED, ENHANCED_HEX, "ALICE", "WEBAPP", (int64_t)time(NULL), tk);
+	assert_int_equal(pipe(go), 0);
+	for (i = 0; i < CONC_PROCS; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			char c;
+			int rc;
+
+			close(go[1]);
+			if (read(go[0], &c, 1) < 0)
+				_exit(3);
+			rc = run(t, "webapp", "alice", OP_AUTH, ANS(tk)).auth;
+			_exit(rc == PAM_SUCCESS ? 0 : rc == PAM_AUTH_ERR ? 1 : 2);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (i = 0; i < CONC_PROCS; i++) {
+		int status = 0;
+
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) <= 1);
+		wins += WEXITSTATUS(status) == 0;
+	}
+	assert_int_equal(wins, 1);
+	assert_int_equal(audit_count(t), CONC_PROCS);
+}
+
+static void test_passticket_expired(void **state)
+{
+	struct t *t = *state;
+	int64_t now = (int64_t)time(NULL);
+	char tk[ACCORD_PT_LEN + 1];
+
+	pt_services(t);
+	pt_gen(ACCORD_PT_LEGACY, LEGACY_HEX, "ALICE", "LOGIN", now - 601, tk);
+	assert_pam(run(t, "login", "alice", OP_AUTH, ANS(tk)).auth, PAM_AUTH_ERR);
+	expect_pt(t, "ticket_expired", "alice", "passticket", 1);
+	pt_gen(ACCORD_PT_ENHANCED, ENHANCED_HEX, "ALICE", "WEBAPP", now + 700, tk);
+	assert_pam(run(t, "webapp", "alice", OP_AUTH, ANS(tk)).auth, PAM_AUTH_ERR);
+	expect_pt(t, "ticket_expired", "alice", "passticket", 2);
+	/* the edge of the window is inside it (a few seconds of slack for
+	 * the run itself) */
+	pt_gen(ACCORD_PT_LEGACY, LEGACY_HEX, "ALICE", "LOGIN", now - 590, tk);
+	assert_pam(run(t, "login", "alice", OP_AUTH, ANS(tk)).auth, PAM_SUCCESS);
+	expect_pt(t, "ok", "alice", "passticket", 0);
+}
+
+static void test_passticket_no_key(void **state)
+{
+	struct t *t = *state;
+	char tk[ACCORD_PT_LEN + 1];
+
+	pt_services(t);
+	service(t, "nokey", "methods=passticket");
+	service(t, "nokeypw", "methods=password,passticket");
+	pt_gen(ACCORD_PT_LEGACY, LEGACY_HEX, "ALICE", "NOKEY", (int64_t)time(NULL), tk);
+	assert_pam(run(t, "nokey", "alice", OP_AUTH, ANS(tk)).auth, PAM_AUTH_ERR);
+	expect_pt(t, "no_key", "alice", "passticket", -1);
+	assert_int_equal(logon_record(t, "alice").failures, 0);
+	/* with the password method too, the secret is just a password */
+	assert_pam(run(t, "nokeypw", "alice", OP_AUTH, ANS(tk)).auth, PAM_AUTH_ERR);
+	expect_pt(t, "bad_secret", "alice", "password", 1);
+	assert_pam(run(t, "nokeypw", "alice", OP_AUTH, ANS(ALICE_PW)).auth, PAM_SUCCESS);
+	expect_pt(t, "ok", "alice", "password", 0);
+}
+
+/* A wrong ticket is a bad secret: counted, revoked at revoke_after, and
+ * a success in between resets the count. */
+static void test_passticket_wrong(void **state)
+{
+	struct t *t = *state;
+	int64_t now = (int64_t)time(NULL);
+	char tk[ACCORD_PT_LEN + 1], bad[ACCORD_PT_LEN + 1];
+	struct run r;
+
+	pt_services(t);
+	pt_wrong(ACCORD_PT_LEGACY, LEGACY_HEX, "ALICE", "LOGIN", bad);
+	service(t, "tlogin", "methods=passticket appl=login");
+	assert_pam(run(t, "tlogin", "alice", OP_AUTH, ANS(bad)).auth, PAM_AUTH_ERR);
+	expect_pt(t, "bad_secret", "alice", "passticket", 1);
+	/* tried as a ticket, then as the password: one count for both */
+	assert_pam(run(t, "login", "alice", OP_AUTH, ANS(bad)).auth, PAM_AUTH_ERR);
+	expect_pt(t, "bad_secret", "alice", "password", 2);
+	assert_int_equal(logon_record(t, "alice").failures, 2);
+	pt_gen(ACCORD_PT_LEGACY, LEGACY_HEX, "ALICE", "LOGIN", now - 5, tk);
+	assert_pam(run(t, "tlogin", "alice", OP_AUTH, ANS(tk)).auth, PAM_SUCCESS);
+	assert_int_equal(logon_record(t, "alice").failures, 0);
+
+	/* revoke_after = 3 */
+	assert_pam(run(t, "tlogin", "alice", OP_AUTH, ANS(bad)).auth, PAM_AUTH_ERR);
+	assert_pam(run(t, "tlogin", "alice", OP_AUTH, ANS(bad)).auth, PAM_AUTH_ERR);
+	r = run(t, "tlogin", "alice", OP_AUTH, ANS(bad));
+	assert_pam(r.auth, PAM_AUTH_ERR);
+	expect_pt(t, "revoked_failures", "alice", "passticket", 3);
+	assert_int_equal(logon_record(t, "alice").revoked, ACCORD_LOGON_REVOKED_FAILURES);
+	/* a valid ticket no longer helps, and looks the same */
+	pt_gen(ACCORD_PT_LEGACY, LEGACY_HEX, "ALICE", "LOGIN", now, tk);
+	assert_pam(run(t, "tlogin", "alice", OP_AUTH, ANS(tk)).auth, PAM_AUTH_ERR);
+	expect_pt(t, "revoked_failures", "alice", "passticket", -1);
+	assert_int_equal(logon_record(t, "alice").failures, 3);
+}
+
+/* Unknown, revoked and a wrong ticket: one answer on a passticket stack. */
+static void test_passticket_same_answer(void **state)
+{
+	struct t *t = *state;
+	char bad[ACCORD_PT_LEN + 1];
+	struct accord_state *st;
+	struct accord_txn *tx;
+	struct run ref, r;
+
+	pt_services(t);
+	new_user(t, "carol", "");
+	tx = txn_begin(t, &st);
+	status_op(st, "carol", ACCORD_OP_REVOKE);
+	txn_commit(t, tx);
+	pt_wrong(ACCORD_PT_ENHANCED, ENHANCED_HEX, "ALICE", "WEBAPP", bad);
+	ref = run(t, "webapp", "alice", OP_AUTH, ANS(bad));
+	assert_pam(ref.auth, PAM_AUTH_ERR);
+	expect_pt(t, "bad_secret", "alice", "passticket", 1);
+	r = run(t, "webapp", "nosuch", OP_AUTH, ANS(bad));
+	assert_pam(r.auth, ref.auth);
+	assert_string_equal(r.cv.log, ref.cv.log);
+	expect_pt(t, "unknown_user", "nosuch", "passticket", -1);
+	r = run(t, "webapp", "carol", OP_AUTH, ANS(bad));
+	assert_pam(r.auth, ref.auth);
+	assert_string_equal(r.cv.log, ref.cv.log);
+	expect_pt(t, "revoked", "carol", "passticket", -1);
+}
+
+/* A no-password profile may use tickets; its password is refused. */
+static void test_passticket_no_password(void **state)
+{
+	struct t *t = *state;
+	char tk[ACCORD_PT_LEN + 1];
+	struct accord_state *st;
+	struct accord_txn *tx;
+	struct run r;
+
+	pt_services(t);
+	service(t, "pwonly", "methods=password appl=login");
+	tx = txn_begin(t, &st);
+	set_flag(st, "alice", ACCORD_F_NO_PASSWORD);
+	txn_commit(t, tx);
+	pt_gen(ACCORD_PT_LEGACY, LEGACY_HEX, "ALICE", "LOGIN", (int64_t)time(NULL), tk);
+	r = run(t, "login", "alice", OP_AUTH | OP_ACCT, ANS(tk));
+	assert_pam(r.auth, PAM_SUCCESS);
+	assert_pam(r.acct, PAM_SUCCESS);
+	assert_string_equal(r.cv.log, "1:Password: \n");
+	/* the stored password is no way in: it is a wrong ticket */
+	r = run(t, "login", "alice", OP_AUTH, ANS(ALICE_PW));
+	assert_pam(r.auth, PAM_AUTH_ERR);
+	assert_int_equal(r.cv.prompts, 1);
+	expect_pt(t, "bad_secret", "alice", "passticket", 1);
+	/* a password-only stack refuses before the prompt, as before */
+	r = run(t, "pwonly", "alice", OP_AUTH, ANS(ALICE_PW));
+	assert_pam(r.auth, PAM_AUTH_ERR);
+	assert_int_equal(r.cv.prompts, 0);
+	expect_pt(t, "no_password", "alice", "password", -1);
+}
+
+/* Protected profiles never use tickets (RACF), not even in batch stacks. */
+static void test_passticket_protected(void **state)
+{
+	struct t *t = *state;
+	char tk[ACCORD_PT_LEN + 1];
+	struct accord_state *st;
+	struct accord_txn *tx;
+	struct run r;
+
+	pt_services(t);
+	service(t, "cron", "batch methods=passticket appl=login");
+	service(t, "cronpw", "batch methods=password,passticket appl=login");
+	tx = txn_begin(t, &st);
+	add_user(st, "svc", "");
+	set_flag(st, "svc", ACCORD_F_PROTECTED);
+	txn_commit(t, tx);
+	passwd(t, "svc", "svc-pw-1");
+	pt_gen(ACCORD_PT_LEGACY, LEGACY_HEX, "SVC", "LOGIN", (int64_t)time(NULL), tk);
+
+	r = run(t, "login", "svc", OP_AUTH, ANS(tk));
+	assert_pam(r.auth, PAM_AUTH_ERR);
+	assert_int_equal(r.cv.prompts, 0);
+	expect_last(t, "auth", "protected", "svc");
+	r = run(t, "cron", "svc", OP_AUTH, ANS(tk));
+	assert_pam(r.auth, PAM_AUTH_ERR);
+	assert_int_equal(r.cv.prompts, 0);
+	expect_pt(t, "protected", "svc", "passticket", -1);
+	/* with the password too, a batch stack gets the password method only */
+	r = run(t, "cronpw", "svc", OP_AUTH, ANS(tk));
+	assert_pam(r.auth, PAM_AUTH_ERR);
+	expect_pt(t, "bad_secret", "svc", "password", -1);
+	assert_pam(run(t, "cronpw", "svc", OP_AUTH, ANS("svc-pw-1")).auth, PAM_SUCCESS);
+	assert_int_equal(logon_record(t, "svc").failures, 0);
+}
+
+/* methods=password: a valid ticket is only a wrong password. */
+static void test_passticket_password_only(void **state)
+{
+	struct t *t = *state;
+	char tk[ACCORD_PT_LEN + 1];
+
+	pt_services(t);
+	service(t, "login", "");
+	pt_gen(ACCORD_PT_LEGACY, LEGACY_HEX, "ALICE", "LOGIN", (int64_t)time(NULL), tk);
+	assert_pam(run(t, "login", "alice", OP_AUTH, ANS(tk)).auth, PAM_AUTH_ERR);
+	expect_pt(t, "bad_secret", "alice", "password", 1);
+	/* not consumed: the same ticket works where tickets are allowed */
+	service(t, "login", "methods=passticket");
+	assert_pam(run(t, "login", "alice", OP_AUTH, ANS(tk)).auth, PAM_SUCCESS);
+	expect_pt(t, "ok", "alice", "passticket", 0);
+}
+
+/* Names that are no RACF IDs, and qualified keys. */
+static void test_passticket_names_and_keys(void **state)
+{
+	struct t *t = *state;
+	int64_t now = (int64_t)time(NULL);
+	char tk[ACCORD_PT_LEN + 1];
+	struct run r;
+
+	pt_services(t);
+	/* an application name that is no RACF ID */
+	service(t, "bad-app", "methods=passticket");
+	pt_gen(ACCORD_PT_LEGACY, LEGACY_HEX, "ALICE", "LOGIN", now, tk);
+	r = run(t, "bad-app", "alice", OP_AUTH, ANS(tk));
+	assert_pam(r.auth, PAM_AUTH_ERR);
+	assert_int_equal(r.cv.prompts, 0);
+	expect_pt(t, "method_refused", "alice", "passticket", -1);
+	/* a profile name longer than 8 characters: no tickets yet ... */
+	new_user(t, "alexandra", "dev");
+	r = run(t, "webapp", "alexandra", OP_AUTH, ANS(tk));
+	assert_pam(r.auth, PAM_AUTH_ERR);
+	expect_pt(t, "method_refused", "alexandra", "passticket", -1);
+	/* ... but the password where the stack allows it */
+	assert_pam(run(t, "login", "alexandra", OP_AUTH, ANS("alexandra-pw-1")).auth,
+		   PAM_SUCCESS);
+	expect_pt(t, "ok", "alexandra", "password", 0);
+
+	/* a key for the primary group (alice's is "alice" or "dev"; both
+	 * are RACF IDs) and one for bob himself: the qualified key first */
+	pt_put(t, "WEBAPP.BOB", ACCORD_PT_LEGACY, LEGACY_HEX, true);
+	pt_gen(ACCORD_PT_LEGACY, LEGACY_HEX, "BOB", "WEBAPP", now, tk);
+	assert_pam(run(t, "webapp", "bob", OP_AUTH, ANS(tk)).auth, PAM_SUCCESS);
+	expect_pt(t, "ok", "bob", "passticket", 0);
+	/* then the plain APPL key (RACF falls back to it) */
+	pt_gen(ACCORD_PT_ENHANCED, ENHANCED_HEX, "BOB", "WEBAPP", now - 1, tk);
+	assert_pam(run(t, "webapp", "bob", OP_AUTH, ANS(tk)).auth, PAM_SUCCESS);
+	expect_pt(t, "ok", "bob", "passticket", 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1439,6 +1901,17 @@ int main(void)
 		T(test_damaged_records),
 		T(test_config_errors),
 		T(test_audit_unwritable),
+		T(test_passticket_ok),
+		T(test_passticket_replay),
+		T(test_passticket_replay_concurrent),
+		T(test_passticket_expired),
+		T(test_passticket_no_key),
+		T(test_passticket_wrong),
+		T(test_passticket_same_answer),
+		T(test_passticket_no_password),
+		T(test_passticket_protected),
+		T(test_passticket_password_only),
+		T(test_passticket_names_and_keys),
 #undef T
 	};
 
