@@ -24,6 +24,7 @@ static const char usage_text[] =
 	"  user add NAME [--uid N] [--group G] [--groups G1,G2] [--gecos S]\n"
 	"                [--home DIR] [--shell PATH] [--shared]\n"
 	"                [--protected yes|no] [--no-password yes|no]\n"
+	"                [--racf-id ID|none]\n"
 	"  user mod NAME [same options] [--revoke-date DATE|none]\n"
 	"                [--resume-date DATE|none]\n"
 	"  user del NAME\n"

@@ -762,7 +762,8 @@ static int parse_ticket_opts(int argc, char **argv, const char *what, const char
 /*
  * The RACF IDs of the request: the user must be a profile of the current
  * snapshot (kept mapped in *snap for the caller, who unmaps it); its
- * PassTicket user ID is its name in upper case, and its RACF group its
+ * PassTicket user ID is its racf-id alias when it has one, else its name
+ * in upper case, and its RACF group its
  * primary group's, when that is a valid RACF ID.  0, or the exit code.
  */
 static int resolve(struct cli *c, struct ticket_args *a, struct accord_snapshot *snap)
@@ -783,12 +784,14 @@ static int resolve(struct cli *c, struct ticket_args *a, struct accord_snapshot 
 					      : "the record of user '%s' is damaged; run "
 						"'accordctl check'", a->user);
 	}
-	if (accord_pt_racf_id("user ID", a->user, a->racf_user, NULL) < 0) {
+	if (accord_pt_racf_id("user ID", u.racf_id[0] ? u.racf_id : a->user,
+			      a->racf_user, NULL) < 0) {
 		accord_snapshot_unmap(snap);
 		return fail_code(c, PH_OP, -EINVAL,
 				 "user %s has no RACF user ID: a PassTicket user ID is the "
-				 "profile name in upper case, 1-8 of A-Z 0-9 @ # $ (racf-id "
-				 "aliases are not supported yet)", a->user);
+				 "profile's racf-id alias or its name in upper case, 1-8 of "
+				 "A-Z 0-9 @ # $ ('accordctl user mod %s --racf-id ID' sets "
+				 "an alias)", a->user, a->user);
 	}
 	if (accord_pt_racf_id("application name", a->appl, a->racf_appl, &e) < 0) {
 		accord_snapshot_unmap(snap);

@@ -69,6 +69,7 @@ static int parse_user_opts(int argc, char **argv, struct user_args *a)
 		{ "no-password", required_argument, NULL, 'N' },
 		{ "revoke-date", required_argument, NULL, 'R' },
 		{ "resume-date", required_argument, NULL, 'M' },
+		{ "racf-id", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o, r;
@@ -118,6 +119,12 @@ static int parse_user_opts(int argc, char **argv, struct user_args *a)
 			if ((r = parse_date("--resume-date", optarg, &a->spec.resume_date)))
 				return r;
 			a->spec.has_resume_date = a->dates_given = true;
+			break;
+		case 'I':
+			/* "none" clears the alias (the state takes "") */
+			if (!optarg[0])
+				return usage_error("--racf-id takes a RACF user ID or 'none'");
+			a->spec.racf_id = strcmp(optarg, "none") ? optarg : "";
 			break;
 		case ':':
 			return usage_error("%s needs a value", argv[optind - 1]);
@@ -694,6 +701,7 @@ static int user_show(struct cli *c, int argc, char **argv)
 	printf("\n");
 	print_date("revoke date:   ", u.revoke_date, now);
 	print_date("resume date:   ", u.resume_date, now);
+	printf("racf id:       %s\n", u.racf_id[0] ? u.racf_id : "-");
 	printf("no-password:   %s\n", u.flags & ACCORD_F_NO_PASSWORD ? "yes" : "no");
 	printf("protected:     %s\n", u.flags & ACCORD_F_PROTECTED ? "yes" : "no");
 	if (lv.readable) {

@@ -37,7 +37,8 @@ static bool user_differs(const struct accord_snap_user *o, const struct accord_u
 	return o->uid != u->uid || o->gid != u->gid || o->flags != u->flags ||
 	       strcmp(o->gecos, u->gecos) || strcmp(o->home, u->home) ||
 	       strcmp(o->shell, u->shell) || strcmp(o->reason, u->reason) ||
-	       o->revoke_date != u->revoke_date || o->resume_date != u->resume_date;
+	       o->revoke_date != u->revoke_date || o->resume_date != u->resume_date ||
+	       strcmp(o->racf_id, u->racf_id ? u->racf_id : "");
 }
 
 static bool group_differs(const struct accord_snap_group *o,

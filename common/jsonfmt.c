@@ -52,7 +52,8 @@ static void add_date(json_object *o, const char *k, int64_t t)
 static json_object *user_json(const char *name, uint32_t uid, uint32_t gid,
 			      const char *gecos, const char *home, const char *shell,
 			      uint32_t flags, const char *reason, int64_t created,
-			      int64_t changed, int64_t revoke_date, int64_t resume_date)
+			      int64_t changed, int64_t revoke_date, int64_t resume_date,
+			      const char *racf_id)
 {
 	json_object *o = json_object_new_object();
 
@@ -73,6 +74,8 @@ static json_object *user_json(const char *name, uint32_t uid, uint32_t gid,
 			       json_object_new_boolean(!!(flags & ACCORD_F_SHARED_ID)));
 	add_date(o, "revoke_date", revoke_date);
 	add_date(o, "resume_date", resume_date);
+	json_object_object_add(o, "racf_id", racf_id && racf_id[0]
+			       ? json_object_new_string(racf_id) : NULL);
 	add_time(o, "created", created);
 	add_time(o, "changed", changed);
 	return o;
@@ -82,14 +85,14 @@ json_object *accord_json_user_snap(const struct accord_snap_user *u)
 {
 	return user_json(u->name, u->uid, u->gid, u->gecos, u->home, u->shell,
 			 u->flags, u->reason, u->created, u->changed, u->revoke_date,
-			 u->resume_date);
+			 u->resume_date, u->racf_id);
 }
 
 json_object *accord_json_user_state(const struct accord_user *u)
 {
 	return user_json(u->name, u->uid, u->gid, u->gecos, u->home, u->shell,
 			 u->flags, u->reason, u->created, u->changed, u->revoke_date,
-			 u->resume_date);
+			 u->resume_date, u->racf_id);
 }
 
 static json_object *group_json(const char *name, uint32_t gid, uint32_t flags,

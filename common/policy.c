@@ -728,11 +728,14 @@ static unsigned usable_methods(const struct accord_logon_ctx *ctx,
 		snprintf(why, whylen,
 			 "application %s is no RACF application name (1-8 of A-Z 0-9 @ # $): "
 			 "no PassTickets", safe(&sa, ctx->appl));
-	} else if (accord_pt_racf_id("user", d->user.name, ids->user, &err) < 0) {
+	} else if (accord_pt_racf_id("user", d->user.racf_id[0] ? d->user.racf_id
+								 : d->user.name,
+				     ids->user, &err) < 0) {
+		/* the alias, when there is one, is valid: the reader checks it */
 		usable &= ~ACCORD_METHOD_PASSTICKET;
 		snprintf(why, whylen,
-			 "%s is no RACF user ID (1-8 of A-Z 0-9 @ # $; racf-id aliases are "
-			 "not supported yet): no PassTickets", d->user.name);
+			 "%s is no RACF user ID (1-8 of A-Z 0-9 @ # $) and has no racf-id "
+			 "alias: no PassTickets", d->user.name);
 	} else if (accord_snap_group_by_gid(ctx->snap, d->user.gid, &gr) == 0 &&
 		   accord_pt_racf_id("group", gr.name, ids->group, &err) == 0) {
 		ids->has_group = true;

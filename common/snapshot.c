@@ -104,6 +104,7 @@ int accord_snapshot_open_mem(struct accord_snapshot *s, const void *base,
 	want[SNAP_SEC_APPLS] = &s->appls;
 	want[SNAP_SEC_APPL_BY_NAME] = &s->appl_by_name;
 	want[SNAP_SEC_SWAPS] = &s->swaps;
+	want[SNAP_SEC_USER_RACFID] = &s->user_racfid;
 
 	for (i = 0; i < nsec; i++) {
 		const unsigned char *e = b + SNAP_HEADER_SIZE + i * SNAP_SECTION_ENTRY;
@@ -142,6 +143,9 @@ int accord_snapshot_open_mem(struct accord_snapshot *s, const void *base,
 	if (s->user_dates.size % SNAP_USER_DATES_ENTRY ||
 	    s->user_dates.size / SNAP_USER_DATES_ENTRY > UINT32_MAX)
 		return bad(why, "malformed user dates section");
+	if (s->user_racfid.size % SNAP_USER_RACFID_ENTRY ||
+	    s->user_racfid.size / SNAP_USER_RACFID_ENTRY > UINT32_MAX)
+		return bad(why, "malformed user RACF ID section");
 	return 0;
 }
 
@@ -175,6 +179,35 @@ static void user_dates(const struct accord_snapshot *s,
 		if (off == u->off) {
 			u->revoke_date = (int64_t)snap_get64(e + 8);
 			u->resume_date = (int64_t)snap_get64(e + 16);
+			return;
+		}
+		if (off < u->off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+}
+
+/* The RACF user ID alias of the user record at u->off, from the optional
+ * RACF ID section, by binary search as for the dates; an entry that is
+ * not well formed reads as no alias (the deep check refuses it). */
+static void user_racfid(const struct accord_snapshot *s,
+			struct accord_snap_user *u)
+{
+	const unsigned char *p = sec_ptr(s, &s->user_racfid);
+	size_t lo = 0, hi = (size_t)(s->user_racfid.size / SNAP_USER_RACFID_ENTRY);
+
+	u->racf_id[0] = '\0';
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const unsigned char *e = p + mid * SNAP_USER_RACFID_ENTRY;
+		uint32_t off = snap_get32(e);
+
+		if (off == u->off) {
+			if (snap_racfid_ok(e)) {
+				memcpy(u->racf_id, e + 8, e[4]);
+				u->racf_id[e[4]] = '\0';
+			}
 			return;
 		}
 		if (off < u->off)
@@ -230,6 +263,7 @@ int accord_snap_user_at(const struct accord_snapshot *s, uint64_t off,
 	if (u->reclen > s->users.size - off)
 		u->reclen = (uint32_t)(s->users.size - off);
 	user_dates(s, u);
+	user_racfid(s, u);
 	return 0;
 }
 
@@ -821,6 +855,30 @@ static int verify_user_dates(const struct accord_snapshot *s,
 	return 0;
 }
 
+/* The RACF ID section: sorted and unique by user record offset, each at
+ * a real record, each alias well formed. */
+static int verify_user_racfid(const struct accord_snapshot *s,
+			      const uint64_t *ustarts, accord_snap_why *why)
+{
+	const unsigned char *p = sec_ptr(s, &s->user_racfid);
+	uint64_t i, n = s->user_racfid.size / SNAP_USER_RACFID_ENTRY;
+	uint32_t prev = 0;
+
+	for (i = 0; i < n; i++) {
+		const unsigned char *e = p + i * SNAP_USER_RACFID_ENTRY;
+		uint32_t off = snap_get32(e);
+
+		if (off >= s->users.size || (off & 7u) || !bit_set(ustarts, off))
+			return bad(why, "a user RACF ID belongs to no user record");
+		if (i && off <= prev)
+			return bad(why, "the user RACF IDs are not sorted or have duplicates");
+		if (!snap_racfid_ok(e))
+			return bad(why, "a user RACF ID entry is malformed");
+		prev = off;
+	}
+	return 0;
+}
+
 static int ace_cmp(const struct accord_snap_ace *a, const struct accord_snap_ace *b)
 {
 	if (a->kind != b->kind)
@@ -1043,6 +1101,8 @@ int accord_snapshot_verify(const struct accord_snapshot *s,
 		goto out;
 	}
 	rr = verify_user_dates(s, ustarts, why);
+	if (rr == 0)
+		rr = verify_user_racfid(s, ustarts, why);
 	if (rr == 0)
 		rr = verify_appls(s, why);
 	if (rr == 0)

@@ -187,15 +187,15 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 	size_t nslots_u = accord_state_user_slots(st), nslots_g = accord_state_group_slots(st);
 	size_t nt = accord_state_tomb_count(st), nu = 0, ng = 0, i, k;
 	size_t nslots_a = accord_state_appl_slots(st), nslots_w = accord_state_swap_slots(st);
-	size_t na = 0, nw = 0, ndated = 0;
+	size_t na = 0, nw = 0, ndated = 0, nracf = 0;
 	uint32_t *gcount = NULL, *gstart = NULL, *glist = NULL, *fill = NULL;
 	uint32_t *sorder = NULL;
 	uint64_t users_size = 0, groups_size = 0, tombs_size = 0, total, off;
 	uint64_t appls_size = 0, swaps_size = 0;
 	uint64_t seed = random_seed();
 	struct sec sec[SNAP_SEC_KNOWN_LAST];
-	int at_dates = -1, at_appls = -1, at_aidx = -1, at_swaps = -1;
-	unsigned char *buf = NULL, *p, *dates = NULL;
+	int at_dates = -1, at_appls = -1, at_aidx = -1, at_swaps = -1, at_racf = -1;
+	unsigned char *buf = NULL, *p, *dates = NULL, *racf = NULL;
 	struct accord_range ur, gr;
 	uint32_t next_uid, next_gid;
 	size_t nmemb_total = 0, nsec = 8;
@@ -249,6 +249,8 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 		users_size += user_reclen(u, w);
 		if (u->revoke_date || u->resume_date)
 			ndated++;
+		if (u->racf_id && u->racf_id[0])
+			nracf++;
 	}
 	for (i = 0; i < nslots_g; i++) {
 		const struct accord_group *g = accord_state_group_at(st, i);
@@ -305,6 +307,8 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 	}
 	if (nw)
 		at_swaps = (int)nsec++;
+	if (nracf)
+		at_racf = (int)nsec++;
 	off = snap_align8(SNAP_HEADER_SIZE + nsec * SNAP_SECTION_ENTRY);
 	sec[0] = (struct sec){ SNAP_SEC_META, off, SNAP_META_SIZE };
 	sec[1] = (struct sec){ SNAP_SEC_USERS, 0, users_size };
@@ -327,6 +331,9 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 	}
 	if (at_swaps >= 0)
 		sec[at_swaps] = (struct sec){ SNAP_SEC_SWAPS, 0, swaps_size };
+	if (at_racf >= 0)
+		sec[at_racf] = (struct sec){ SNAP_SEC_USER_RACFID, 0,
+					     (uint64_t)nracf * SNAP_USER_RACFID_ENTRY };
 	for (i = 1; i < nsec; i++)
 		sec[i].off = snap_align8(sec[i - 1].off + sec[i - 1].size);
 	total = sec[nsec - 1].off + sec[nsec - 1].size;
@@ -354,6 +361,8 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 			   (uint32_t)((sec[at_aidx].size - SNAP_INDEX_HEADER) / SNAP_INDEX_SLOT));
 	if (at_dates >= 0)
 		dates = buf + sec[at_dates].off;
+	if (at_racf >= 0)
+		racf = buf + sec[at_racf].off;
 
 	/* users */
 	p = buf + sec[1].off;
@@ -395,6 +404,14 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 			snap_put64(dates + 8, (uint64_t)u->revoke_date);
 			snap_put64(dates + 16, (uint64_t)u->resume_date);
 			dates += SNAP_USER_DATES_ENTRY;
+		}
+		if (u->racf_id && u->racf_id[0]) {
+			size_t rl = strnlen(u->racf_id, SNAP_RACFID_MAX);
+
+			snap_put32(racf, ref - 1);
+			racf[4] = (unsigned char)rl;
+			memcpy(racf + 8, u->racf_id, rl);
+			racf += SNAP_USER_RACFID_ENTRY;
 		}
 		p += user_reclen(u, gcount[i]);
 	}

@@ -35,9 +35,10 @@ enum snap_section_type {
 	SNAP_SEC_APPLS = 10,
 	SNAP_SEC_APPL_BY_NAME = 11,
 	SNAP_SEC_SWAPS = 12,
+	SNAP_SEC_USER_RACFID = 13,
 };
 #define SNAP_SEC_REQUIRED_LAST SNAP_SEC_META
-#define SNAP_SEC_KNOWN_LAST SNAP_SEC_SWAPS
+#define SNAP_SEC_KNOWN_LAST SNAP_SEC_USER_RACFID
 
 /* Header words beyond the three record counts (once reserved, zero in
  * snapshots without applications or swap rules; the header checksum
@@ -85,6 +86,35 @@ enum snap_section_type {
  * The user record itself is unchanged: readers that do not know the
  * section see the same profiles. */
 #define SNAP_USER_DATES_ENTRY 24u
+
+/* User RACF IDs (optional): PassTicket user ID aliases, entries sorted by
+ * user_off, unique, one per user that has an alias, each
+ *  0 u32 user_off  4 u8 len (1-8)  5 u8 0 0 0
+ *  8 char id[8]   (A-Z 0-9 @ # $, NUL-padded after len)
+ * Like the dates, the user record is unchanged. */
+#define SNAP_USER_RACFID_ENTRY 16u
+#define SNAP_RACFID_MAX 8u
+
+/* A stored alias: 1-8 of A-Z 0-9 @ # $, then zeros to the end. */
+static inline int snap_racfid_ok(const unsigned char *e)
+{
+	unsigned len = e[4], i;
+
+	if (len < 1 || len > SNAP_RACFID_MAX || e[5] || e[6] || e[7])
+		return 0;
+	for (i = 0; i < SNAP_RACFID_MAX; i++) {
+		unsigned char c = e[8 + i];
+
+		if (i >= len) {
+			if (c)
+				return 0;
+		} else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			     c == '@' || c == '#' || c == '$')) {
+			return 0;
+		}
+	}
+	return 1;
+}
 
 /* Application record (8-aligned):
  *  0 u32 nentries  4 u32 entries_len (a multiple of 8)

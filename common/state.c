@@ -4,6 +4,7 @@
  * operation validates all of its input before it changes anything, so a
  * refused operation leaves the state exactly as it was.
  */
+#include <accord/passticket.h>
 #include <accord/state.h>
 
 #include <errno.h>
@@ -80,6 +81,7 @@ static void free_user(struct accord_user *u)
 	free_field(u, u->home);
 	free_field(u, u->shell);
 	free_field(u, u->reason);
+	free_field(u, u->racf_id);
 	free(u->block);
 }
 
@@ -276,6 +278,26 @@ static int check_user_dates(const struct accord_snapshot *snap, size_t ndated)
 	return 0;
 }
 
+/* The RACF ID section, against the users that got an alias: as many
+ * entries as aliases read (so each entry belongs to one user), sorted and
+ * unique by record offset. */
+static int check_user_racfid(const struct accord_snapshot *snap, size_t nracf)
+{
+	const unsigned char *p = snap->base + snap->user_racfid.off;
+	uint64_t i, n = snap->user_racfid.size / SNAP_USER_RACFID_ENTRY;
+
+	if (n != nracf)
+		return -EBADMSG;
+	for (i = 0; i < n; i++) {
+		const unsigned char *e = p + i * SNAP_USER_RACFID_ENTRY;
+
+		if ((i && snap_get32(e) <= snap_get32(e - SNAP_USER_RACFID_ENTRY)) ||
+		    !snap_racfid_ok(e))
+			return -EBADMSG;
+	}
+	return 0;
+}
+
 int accord_state_from_snapshot(const struct accord_snapshot *snap,
 			       struct accord_state **out,
 			       struct accord_err *err)
@@ -286,7 +308,7 @@ int accord_state_from_snapshot(const struct accord_snapshot *snap,
 	struct accord_snap_group sg;
 	struct accord_snap_tomb stb;
 	uint64_t cur;
-	size_t i, ndated = 0;
+	size_t i, ndated = 0, nracf = 0;
 	int r;
 
 	/* An older writer must not rewrite what a newer one wrote: it would
@@ -359,6 +381,14 @@ int accord_state_from_snapshot(const struct accord_snapshot *snap,
 		u.home = b + (su.home - su.name);
 		u.shell = b + (su.shell - su.name);
 		u.reason = b + (su.reason - su.name);
+		if (su.racf_id[0]) {
+			nracf++;
+			u.racf_id = strdup(su.racf_id);
+			if (!u.racf_id) {
+				free_user(&u);
+				goto nomem;
+			}
+		}
 		r = push_user(st, &u);
 		if (r < 0) {
 			free_user(&u);
@@ -428,7 +458,8 @@ int accord_state_from_snapshot(const struct accord_snapshot *snap,
 	if (r != -ENOENT)
 		goto damaged;
 	if (st->nusers != snap->user_count || st->ngroups != snap->group_count ||
-	    st->ntombs != snap->tombstone_count || check_user_dates(snap, ndated))
+	    st->ntombs != snap->tombstone_count || check_user_dates(snap, ndated) ||
+	    check_user_racfid(snap, nracf))
 		goto damaged;
 	for (i = 0; i < st->nusers; i++)
 		if (!idmap_count(&st->gid_count, st->users[i].gid))
@@ -861,6 +892,68 @@ static int check_user_fields(const struct accord_user_spec *s,
 	return r;
 }
 
+/*
+ * A RACF user ID alias for the user `name` at index self (SIZE_MAX for a
+ * new one): valid (out gets the upper-case form; "" for s == "" or for
+ * the name's own upper-case form, which needs no alias), not the
+ * alias of another live profile, and not another live profile's name
+ * upper-cased (a ticket for that ID would be ambiguous).
+ */
+static int check_racf_alias(const struct accord_state *st, const char *s,
+			    const char *name, size_t self,
+			    char out[ACCORD_PT_ID_MAX + 1], struct accord_err *err)
+{
+	char other[ACCORD_PT_ID_MAX + 1];
+	size_t i;
+	int r;
+
+	out[0] = '\0';
+	if (!s[0])
+		return 0;
+	r = accord_pt_racf_id("RACF user ID alias", s, out, err);
+	if (r < 0)
+		return r;
+	if (accord_pt_racf_id("user", name, other, NULL) == 0 &&
+	    strcmp(other, out) == 0) {
+		out[0] = '\0'; /* the profile's own name: no alias needed */
+		return 0;
+	}
+	for (i = 0; i < st->nusers; i++) {
+		const struct accord_user *o = &st->users[i];
+
+		if (i == self || !o->live)
+			continue;
+		if (o->racf_id && strcmp(o->racf_id, out) == 0)
+			return accord_err_set(err, -EEXIST, "RACF user ID %s is already the "
+					      "alias of user '%s'", out, o->name);
+		if (accord_pt_racf_id("user", o->name, other, NULL) == 0 &&
+		    strcmp(other, out) == 0)
+			return accord_err_set(err, -EEXIST, "RACF user ID %s is the user ID "
+					      "of user '%s' (ambiguous)", out, o->name);
+	}
+	return 0;
+}
+
+/* A new profile's name upper-cased must not be another profile's alias. */
+static int check_name_vs_aliases(const struct accord_state *st, const char *name,
+				 struct accord_err *err)
+{
+	char id[ACCORD_PT_ID_MAX + 1];
+	size_t i;
+
+	if (accord_pt_racf_id("user", name, id, NULL) < 0)
+		return 0;
+	for (i = 0; i < st->nusers; i++) {
+		const struct accord_user *o = &st->users[i];
+
+		if (o->live && o->racf_id && strcmp(o->racf_id, id) == 0)
+			return accord_err_set(err, -EEXIST, "the RACF user ID %s of '%s' is "
+					      "already the alias of user '%s' (ambiguous)",
+					      id, name, o->name);
+	}
+	return 0;
+}
+
 static int make_group(struct accord_state *st, const char *name, uint32_t gid,
 		      bool shared)
 {
@@ -896,6 +989,7 @@ int accord_user_add(struct accord_state *st, const struct accord_user_spec *s,
 	size_t nsup = 0, k;
 	bool personal = false;
 	char homebuf[ACCORD_PATH_MAX + 2];
+	char racf[ACCORD_PT_ID_MAX + 1] = "";
 	int r;
 
 	r = accord_check_name("user name", s->name, err);
@@ -905,6 +999,10 @@ int accord_user_add(struct accord_state *st, const struct accord_user_spec *s,
 		return accord_err_set(err, -EEXIST, "user '%s' already exists (uid %u)",
 				      s->name, find_user(st, s->name)->uid);
 	r = check_user_fields(s, err);
+	if (r == 0)
+		r = check_name_vs_aliases(st, s->name, err);
+	if (r == 0 && s->racf_id)
+		r = check_racf_alias(st, s->racf_id, s->name, SIZE_MAX, racf, err);
 	if (r < 0)
 		return r;
 	if (s->group) {
@@ -962,6 +1060,8 @@ int accord_user_add(struct accord_state *st, const struct accord_user_spec *s,
 	u.reason = strdup("");
 	if (!u.name || !u.gecos || !u.home || !u.shell || !u.reason)
 		goto nomem;
+	if (racf[0] && !(u.racf_id = strdup(racf)))
+		goto nomem;
 	u.uid = uid;
 	u.gid = gid;
 	u.old_off = ACCORD_NOT_LOADED;
@@ -1002,7 +1102,8 @@ int accord_user_mod(struct accord_state *st, const struct accord_user_spec *s,
 	struct accord_user *u = find_user(st, s->name);
 	uint32_t *sup = NULL, pgi = 0, ui;
 	size_t nsup = 0, k, gi;
-	char *gecos = NULL, *home = NULL, *shell = NULL;
+	char *gecos = NULL, *home = NULL, *shell = NULL, *racf_id = NULL;
+	char racf[ACCORD_PT_ID_MAX + 1] = "";
 	bool uid_change;
 	int r;
 
@@ -1010,6 +1111,8 @@ int accord_user_mod(struct accord_state *st, const struct accord_user_spec *s,
 		return accord_err_set(err, -ENOENT, "user '%s' does not exist", s->name);
 	ui = (uint32_t)(u - st->users);
 	r = check_user_fields(s, err);
+	if (r == 0 && s->racf_id)
+		r = check_racf_alias(st, s->racf_id, u->name, ui, racf, err);
 	if (r < 0)
 		return r;
 	if (s->group) {
@@ -1034,6 +1137,7 @@ int accord_user_mod(struct accord_state *st, const struct accord_user_spec *s,
 	if ((s->gecos && !(gecos = strdup(s->gecos))) ||
 	    (s->home && !(home = strdup(s->home))) ||
 	    (s->shell && !(shell = strdup(s->shell))) ||
+	    (racf[0] && !(racf_id = strdup(racf))) ||
 	    (uid_change && reserve_tombs(st, 1) < 0)) {
 		r = accord_err_set(err, -ENOMEM, "out of memory");
 		goto out;
@@ -1071,6 +1175,11 @@ int accord_user_mod(struct accord_state *st, const struct accord_user_spec *s,
 		u->shell = shell;
 		shell = NULL;
 	}
+	if (s->racf_id) {
+		free_field(u, u->racf_id);
+		u->racf_id = racf_id; /* NULL clears it */
+		racf_id = NULL;
+	}
 	if (s->group)
 		u->gid = st->groups[pgi].gid;
 	if (s->has_revoke_date)
@@ -1093,6 +1202,7 @@ out:
 	free(gecos);
 	free(home);
 	free(shell);
+	free(racf_id);
 	free(sup);
 	return r;
 }

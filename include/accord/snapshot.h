@@ -26,9 +26,10 @@
  *                                    u64 size }
  *   sections: users, groups, tombstones (records), four hash indexes, meta;
  *   optional (absent when empty): user dates, applications (records and a
- *   name index), swap rules.  A reader skips section types it does not
- *   know; a writer (the state loader) refuses them, so a newer snapshot is
- *   never rewritten by an older writer that would drop what it cannot see.
+ *   name index), swap rules, user RACF ID aliases.  A reader skips section
+ *   types it does not know; a writer (the state loader) refuses them, so a
+ *   newer snapshot is never rewritten by an older writer that would drop
+ *   what it cannot see.
  *
  * See common/snapshot_format.h for the record layouts.
  */
@@ -95,6 +96,7 @@ struct accord_snapshot {
 	struct accord_snap_section meta;
 	/* optional sections; size 0 when absent */
 	struct accord_snap_section user_dates, appls, appl_by_name, swaps;
+	struct accord_snap_section user_racfid;
 	uint32_t appl_count, swap_count;
 	uint32_t unknown_sections; /* section types this reader skipped */
 	/* set by accord_snapshot_map_file(); 0 for memory the caller owns */
@@ -112,6 +114,8 @@ struct accord_snap_user {
 	const unsigned char *gids; /* ngroups little-endian u32 */
 	int64_t revoke_date;       /* 0: none (from the user-dates section) */
 	int64_t resume_date;       /* 0: none */
+	char racf_id[9];           /* RACF user ID alias; "" when none (from the
+				      user RACF ID section) */
 	uint32_t off;              /* offset in the users section */
 	uint32_t reclen;           /* bytes up to the next record */
 };

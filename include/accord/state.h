@@ -34,6 +34,8 @@ struct accord_user {
 	uint32_t flags;      /* status | ACCORD_F_* */
 	int64_t created, changed;
 	int64_t revoke_date, resume_date; /* 0: none (RACF REVOKE/RESUME dates) */
+	char *racf_id;       /* PassTicket user ID alias (upper case); NULL or
+				"": none, the name upper-cased is used */
 	bool live;           /* false once deleted in this state */
 	uint32_t old_off;    /* record offset in the snapshot it was loaded
 				from, ACCORD_NOT_LOADED for a new profile */
@@ -137,6 +139,7 @@ struct accord_user_spec {
 	bool shared;         /* allow a taken or out-of-range ID (SHARED.IDS) */
 	bool has_revoke_date, has_resume_date; /* a date of 0 clears it */
 	int64_t revoke_date, resume_date;
+	const char *racf_id; /* RACF user ID alias; "" clears it */
 };
 
 /* Defaults used by user add when --home/--shell are not given. */

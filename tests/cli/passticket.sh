@@ -295,7 +295,40 @@ check "generate for a revoked user: exit 0" 0 "$rc"
 # refusals
 root_run passticket generate --user averylongname --appl TSO
 check "generate for a name that is no RACF ID: exit 65" 65 "$rc"
-check_true "says racf-id aliases are not supported yet" grep -q "racf-id aliases are not supported yet" "$T/err"
+check_true "says how to set a racf-id alias" grep -q -- "--racf-id ID" "$T/err"
+
+# racf-id aliases: a long Linux name gets a RACF user ID of its own
+expect 0 "user add longname-user --racf-id longusr" user add longname-user --racf-id longusr
+expect 0 "user show prints the alias" user show longname-user
+check_true "racf id: LONGUSR" grep -qE '^racf id: +LONGUSR$' "$T/out"
+expect 0 "user show --json" --json user show longname-user
+check "user show --json: racf_id" LONGUSR "$(json_get "$T/out" 'd["racf_id"]')"
+root_run --json passticket generate --user longname-user --appl TSO --time 1700000000
+check "generate for longname-user: exit 0" 0 "$rc"
+LT=$(json_get "$T/out" 'd["ticket"]')
+check "generate --json: racf_user is the alias" LONGUSR "$(json_get "$T/out" 'd["racf_user"]')"
+expect 0 "verify accepts the alias's ticket" passticket verify --user longname-user --appl TSO \
+	--ticket "$LT" --time 1700000000
+expect 0 "decode the alias's ticket" passticket decode --user longname-user --appl TSO \
+	--ticket "$LT" --time 1700000000
+expect 1 "another user's ticket is refused for the alias" passticket verify --user longname-user \
+	--appl TSO --ticket "$GT" --time 1700000000
+root_run passticket generate --user longname-user --appl TSO
+LT=$(out)
+expect 0 "verify a current ticket of the alias" passticket verify --user longname-user --appl TSO \
+	--ticket "$LT"
+refused 65 "already the alias of user 'longname-user'" "a second profile with the same alias" \
+	user mod averylongname --racf-id LONGUSR
+refused 65 "user ID of user 'bob'" "an alias that is another profile's name" \
+	user mod averylongname --racf-id BOB
+refused 65 "already the alias" "a new profile named like an alias" user add longusr
+refused 65 "longer than 8" "an alias that is no RACF ID" user mod averylongname --racf-id TOOLONGID
+expect 0 "user mod --racf-id none clears the alias" user mod longname-user --racf-id none
+expect 0 "user show after clearing" user show longname-user
+check_true "racf id: -" grep -qE '^racf id: +-$' "$T/out"
+root_run passticket generate --user longname-user --appl TSO
+check "generate without the alias: exit 65" 65 "$rc"
+expect 0 "user mod averylongname --racf-id LONGUSR (free again)" user mod averylongname --racf-id LONGUSR
 root_run passticket generate --user nosuch --appl TSO
 check "generate for an unknown user: exit 67" 67 "$rc"
 root_run passticket generate --user bob --appl NOKEY

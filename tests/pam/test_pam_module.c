@@ -1851,7 +1851,8 @@ static void test_passticket_names_and_keys(void **state)
 	assert_pam(r.auth, PAM_AUTH_ERR);
 	assert_int_equal(r.cv.prompts, 0);
 	expect_pt(t, "method_refused", "alice", "passticket", -1);
-	/* a profile name longer than 8 characters: no tickets yet ... */
+	/* a profile name longer than 8 characters: no tickets without an
+	 * alias ... */
 	new_user(t, "alexandra", "dev");
 	r = run(t, "webapp", "alexandra", OP_AUTH, ANS(tk));
 	assert_pam(r.auth, PAM_AUTH_ERR);
@@ -1860,6 +1861,24 @@ static void test_passticket_names_and_keys(void **state)
 	assert_pam(run(t, "login", "alexandra", OP_AUTH, ANS("alexandra-pw-1")).auth,
 		   PAM_SUCCESS);
 	expect_pt(t, "ok", "alexandra", "password", 0);
+	/* ... and with a racf-id alias, tickets for the alias */
+	{
+		struct accord_state *st;
+		struct accord_txn *tx = txn_begin(t, &st);
+		struct accord_user_spec s = { .name = "alexandra", .racf_id = "alexa" };
+		struct accord_err err = { 0 };
+
+		must(accord_user_mod(st, &s, &err), &err, "racf-id");
+		txn_commit(t, tx);
+	}
+	pt_gen(ACCORD_PT_ENHANCED, ENHANCED_HEX, "ALEXANDR", "WEBAPP", now, tk);
+	assert_pam(run(t, "webapp", "alexandra", OP_AUTH, ANS(tk)).auth, PAM_AUTH_ERR);
+	expect_pt(t, "bad_secret", "alexandra", "passticket", 1);
+	pt_gen(ACCORD_PT_ENHANCED, ENHANCED_HEX, "ALEXA", "WEBAPP", now, tk);
+	r = run(t, "webapp", "alexandra", OP_AUTH | OP_ACCT, ANS(tk));
+	assert_pam(r.auth, PAM_SUCCESS);
+	assert_pam(r.acct, PAM_SUCCESS);
+	expect_last(t, "account", "ok", "alexandra");
 
 	/* a key for the primary group (alice's is "alice" or "dev"; both
 	 * are RACF IDs) and one for bob himself: the qualified key first */

@@ -509,6 +509,120 @@ static void test_round_trip(void **state)
 	accord_state_free(st3);
 }
 
+/* RACF user ID aliases: validated, unique, cleared with "", and carried
+ * state -> snapshot -> reader -> state; the section is deep-verified. */
+static void test_racf_id(void **state)
+{
+	struct accord_state *st = appl_state(), *st2;
+	struct accord_err err = { 0 };
+	struct accord_user_spec s;
+	struct accord_snapshot sn, sn2;
+	struct accord_snap_user u;
+	accord_snap_why why = NULL;
+	unsigned char *img, *p;
+	char *before, *after;
+	size_t len, k;
+
+	(void)state;
+	s = (struct accord_user_spec){ .name = "longname-user", .racf_id = "longusr" };
+	ok(accord_user_add(st, &s, NULL, &err), &err);
+	assert_string_equal(accord_state_user(st, "longname-user")->racf_id, "LONGUSR");
+	s = (struct accord_user_spec){ .name = "alice", .racf_id = "al#1" };
+	ok(accord_user_mod(st, &s, &err), &err);
+	assert_string_equal(accord_state_user(st, "alice")->racf_id, "AL#1");
+	/* the profile's own name needs no alias */
+	s = (struct accord_user_spec){ .name = "bob", .racf_id = "BOB" };
+	ok(accord_user_mod(st, &s, &err), &err);
+	assert_null(accord_state_user(st, "bob")->racf_id);
+
+	/* refusals change nothing */
+	before = unit_state_fingerprint(st);
+	s = (struct accord_user_spec){ .name = "bob", .racf_id = "LongUsr", .gecos = "x" };
+	assert_int_equal(accord_user_mod(st, &s, &err), -EEXIST);
+	assert_contains(err.msg, "already the alias of user 'longname-user'");
+	s = (struct accord_user_spec){ .name = "bob", .racf_id = "carol" };
+	assert_int_equal(accord_user_mod(st, &s, &err), -EEXIST);
+	assert_contains(err.msg, "ambiguous");
+	s = (struct accord_user_spec){ .name = "bob", .racf_id = "toolongid" };
+	assert_int_equal(accord_user_mod(st, &s, &err), -EINVAL);
+	s = (struct accord_user_spec){ .name = "bob", .racf_id = "a.b" };
+	assert_int_equal(accord_user_mod(st, &s, &err), -EINVAL);
+	s = (struct accord_user_spec){ .name = "dora", .racf_id = "AL#1" };
+	assert_int_equal(accord_user_add(st, &s, NULL, &err), -EEXIST);
+	s = (struct accord_user_spec){ .name = "longusr" };
+	assert_int_equal(accord_user_add(st, &s, NULL, &err), -EEXIST);
+	assert_contains(err.msg, "ambiguous");
+	after = unit_state_fingerprint(st);
+	assert_string_equal(before, after);
+	assert_contains(after, "racf [LONGUSR]");
+	assert_contains(after, "racf [AL#1]");
+	free(before);
+	free(after);
+
+	/* round trip */
+	img = unit_build(st, 2, NULL, &len);
+	assert_int_equal(accord_snapshot_open_mem(&sn, img, len, &why), 0);
+	assert_int_equal(accord_snapshot_verify(&sn, &why), 0);
+	assert_int_not_equal(sn.user_racfid.off, 0);
+	assert_int_equal(sn.user_racfid.size, 2 * SNAP_USER_RACFID_ENTRY);
+	assert_int_equal(accord_snap_user_by_name(&sn, "longname-user", &u), 0);
+	assert_string_equal(u.racf_id, "LONGUSR");
+	assert_int_equal(accord_snap_user_by_uid(&sn, u.uid, &u), 0);
+	assert_string_equal(u.racf_id, "LONGUSR");
+	assert_int_equal(accord_snap_user_by_name(&sn, "bob", &u), 0);
+	assert_string_equal(u.racf_id, "");
+	st2 = reload(img, len);
+	assert_string_equal(accord_state_user(st2, "longname-user")->racf_id, "LONGUSR");
+	assert_string_equal(accord_state_user(st2, "alice")->racf_id, "AL#1");
+	assert_null(accord_state_user(st2, "bob")->racf_id);
+	before = unit_state_fingerprint(st);
+	after = unit_state_fingerprint(st2);
+	assert_string_equal(strchr(before, '\n'), strchr(after, '\n'));
+	free(before);
+	free(after);
+	/* the reloaded state still enforces uniqueness, and "" clears */
+	s = (struct accord_user_spec){ .name = "bob", .racf_id = "longusr" };
+	assert_int_equal(accord_user_mod(st2, &s, &err), -EEXIST);
+	s = (struct accord_user_spec){ .name = "longname-user", .racf_id = "" };
+	ok(accord_user_mod(st2, &s, &err), &err);
+	assert_null(accord_state_user(st2, "longname-user")->racf_id);
+	s = (struct accord_user_spec){ .name = "bob", .racf_id = "longusr" };
+	ok(accord_user_mod(st2, &s, &err), &err);
+	assert_string_equal(accord_state_user(st2, "bob")->racf_id, "LONGUSR");
+	accord_state_free(st2);
+
+	/* damage the section: deep verify and the loader refuse it */
+	for (k = 0; k < 5; k++) {
+		unsigned char *d;
+
+		p = malloc(len);
+		assert_non_null(p);
+		memcpy(p, img, len);
+		d = p + sn.user_racfid.off;
+		switch (k) {
+		case 0: snap_put32(d, snap_get32(d) + 8); break;          /* no record */
+		case 1: memcpy(d, img + sn.user_racfid.off + SNAP_USER_RACFID_ENTRY,
+			       SNAP_USER_RACFID_ENTRY); break;          /* duplicate */
+		case 2: d[8] = 'a'; break;                                /* lower case */
+		case 3: d[4] = 9; break;                                  /* too long */
+		case 4: d[8 + d[4]] = 'X'; d[4] = 0; break;               /* empty */
+		}
+		unit_fix_checksums(p, len);
+		assert_int_equal(accord_snapshot_open_mem(&sn2, p, len, &why), 0);
+		unit_snapshot_exercise(&sn2);
+		why = NULL;
+		if (accord_snapshot_verify(&sn2, &why) != -EBADMSG)
+			fail_msg("racf case %zu passed verify", k);
+		assert_contains(why, "RACF ID");
+		st2 = NULL;
+		assert_int_equal(accord_state_from_snapshot(&sn2, &st2, &err), -EBADMSG);
+		assert_null(st2);
+		free(p);
+	}
+	free(img);
+	accord_state_free(st);
+}
+
 static void test_snapshot_lookups(void **state)
 {
 	struct accord_state *st = appl_state();
@@ -1118,6 +1232,7 @@ int main(void)
 		cmocka_unit_test(test_cascade_user_del),
 		cmocka_unit_test(test_cascade_group_del),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_racf_id),
 		cmocka_unit_test(test_snapshot_lookups),
 		cmocka_unit_test(test_no_optional_sections),
 		cmocka_unit_test(test_loader_refuses_unknown_sections),

@@ -197,8 +197,8 @@ char *unit_state_fingerprint(const struct accord_state *st)
 			(long long)u.created, (long long)u.changed);
 		for (i = 0; i < u.ngroups; i++)
 			fprintf(f, " %u", accord_snap_user_gid(&u, i));
-		fprintf(f, " dates %lld %lld\n", (long long)u.revoke_date,
-			(long long)u.resume_date);
+		fprintf(f, " racf [%s] dates %lld %lld\n", u.racf_id,
+			(long long)u.revoke_date, (long long)u.resume_date);
 	}
 	for (cur = 0; accord_snap_group_next(&s, &cur, &g) == 0;) {
 		const char *mn;
