@@ -55,8 +55,6 @@ struct accord_secrets {
 
 #define SECRET_MAGIC "accord-secret 1 "
 #define SECRET_FILE_MAX 1024
-#define TMP_PREFIX ".tmp-"
-#define TMP_STALE 3600    /* seconds after which a leftover tmp file goes */
 
 /*
  * The logon record: a 128-byte file of two 64-byte slots.  A slot,
@@ -166,62 +164,6 @@ static int pwrite_all(int fd, const unsigned char *b, size_t len, off_t off)
 
 /* ---- trust -------------------------------------------------------------- */
 
-static bool owner_ok(uid_t uid)
-{
-	/* root's files; the caller's own only when the caller is not root
-	 * (tests): geteuid() is 0 for root, so one comparison covers both */
-	return uid == 0 || uid == geteuid();
-}
-
-static int check_trust(const struct stat *st, bool dir, const char *path,
-		       struct accord_err *err)
-{
-	if (dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
-		return accord_err_set(err, -EPERM, "refusing %s: not a %s", path,
-				      dir ? "directory" : "regular file");
-	if (!owner_ok(st->st_uid))
-		return accord_err_set(err, -EPERM,
-				      "refusing %s: owned by uid %u, not by root (chown root %s)",
-				      path, (unsigned)st->st_uid, path);
-	if (st->st_mode & 077)
-		return accord_err_set(err, -EPERM,
-				      "refusing %s: mode %04o gives group or others access "
-				      "(chmod go= %s)",
-				      path, (unsigned)(st->st_mode & 07777), path);
-	/* a second name would be a second way in (or a file planted by
-	 * linking one of ours) */
-	if (!dir && st->st_nlink != 1)
-		return accord_err_set(err, -EPERM,
-				      "refusing %s: it has %lu links, not 1 (remove the other "
-				      "names)", path, (unsigned long)st->st_nlink);
-	return 0;
-}
-
-/* fstat() of an open descriptor and check_trust() of what it says. */
-static int fd_trusted(int fd, bool dir, const char *path, struct stat *st,
-		      struct accord_err *err)
-{
-	if (fstat(fd, st) < 0)
-		return accord_err_set(err, -EIO, "cannot stat %s: %s", path, strerror(errno));
-	return check_trust(st, dir, path, err);
-}
-
-/*
- * open errors of a path we refuse to follow.  Never -EACCES (a wrong
- * password) nor -ENOENT (nothing stored): -EPERM for what we may not or
- * will not open, -EIO for the rest.
- */
-static int open_error(int e, const char *path, struct accord_err *err)
-{
-	if (e == ELOOP || e == ENOTDIR)
-		return accord_err_set(err, -EPERM,
-				      "refusing %s: a symbolic link or not a directory", path);
-	if (e == EACCES || e == EPERM)
-		return accord_err_set(err, -EPERM, "cannot open %s: %s", path, strerror(e));
-	return accord_err_set(err, e == ENOMEM || e == EMFILE || e == ENFILE ? -e : -EIO,
-			      "cannot open %s: %s", path, strerror(e));
-}
-
 static int open_dir(int parent, const char *name, const char *path, bool create,
 		    struct accord_err *err)
 {
@@ -241,14 +183,14 @@ static int open_dir(int parent, const char *name, const char *path, bool create,
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return accord_err_set(err, -ENOENT, "%s does not exist", path);
-		return open_error(errno, path, err);
+		return secrets_open_error(errno, path, err);
 	}
 	/* what we made is 0700 whatever the umask; what we found is checked */
 	if (made && fchmod(fd, 0700) < 0) {
 		r = accord_err_set(err, -errno, "cannot chmod %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	r = fd_trusted(fd, true, path, &st, err);
+	r = secrets_fd_trusted(fd, true, 1, path, &st, err);
 	if (r < 0)
 		goto fail;
 	return fd;
@@ -282,7 +224,7 @@ static int open_registry(const char *dir, struct accord_err *err)
 		close(fd);
 		return accord_err_set(err, -e, "cannot stat %s: %s", dir, strerror(e));
 	}
-	if (!owner_ok(st.st_uid) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+	if (!secrets_owner_ok(st.st_uid) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
 		close(fd);
 		return accord_err_set(err, -EPERM,
 				      "refusing the registry %s: it must be owned by root and not "
@@ -372,14 +314,6 @@ static int check_profile_name(const char *name, struct accord_err *err)
 
 /* ---- locks -------------------------------------------------------------- */
 
-static int64_t mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /*
  * An open file description lock (F_OFD_SETLK) on the whole file, retried
  * with short sleeps for at most timeout_ms: it belongs to this descriptor
@@ -392,7 +326,7 @@ static int lock_record(int fd, short type, unsigned timeout_ms, const char *path
 {
 	struct flock lk = { .l_type = type, .l_whence = SEEK_SET, .l_start = 0,
 			    .l_len = 0, .l_pid = 0 };
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = secrets_mono_ms() + timeout_ms;
 	long sleep_us = 500;
 
 	for (;;) {
@@ -405,7 +339,7 @@ static int lock_record(int fd, short type, unsigned timeout_ms, const char *path
 		if (errno != EAGAIN && errno != EACCES)
 			return accord_err_set(err, errno == EPERM ? -EPERM : -EIO,
 					      "cannot lock %s: %s", path, strerror(errno));
-		left = deadline - mono_ms();
+		left = deadline - secrets_mono_ms();
 		if (left <= 0)
 			return accord_err_set(err, -ETIMEDOUT,
 					      "timed out after %u ms waiting for the lock on %s "
@@ -489,9 +423,9 @@ static int load_secret(struct accord_secrets *s, const struct accord_profile_ref
 		if (errno == ENOENT)
 			return accord_err_set(err, -ENOENT, "no password is set for %s",
 					      p->name);
-		return open_error(errno, path, err);
+		return secrets_open_error(errno, path, err);
 	}
-	r = fd_trusted(fd, false, path, &st, err);
+	r = secrets_fd_trusted(fd, false, 1, path, &st, err);
 	if (r < 0)
 		goto out;
 	do
@@ -580,48 +514,6 @@ int accord_secret_verify(struct accord_secrets *s,
 	return r;
 }
 
-static int tmp_name(char *buf, size_t len)
-{
-	uint64_t rnd;
-
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
-		rnd = (uint64_t)time(NULL) ^ (uint64_t)clock();
-	/* profile names never start with '.' */
-	return snprintf(buf, len, TMP_PREFIX "%ld-%016llx", (long)getpid(),
-			(unsigned long long)rnd) >= (int)len ? -ENAMETOOLONG : 0;
-}
-
-/*
- * Removes temporary files of password replacements that a crash or a
- * kill left behind (older than TMP_STALE: a younger one may be another
- * process's replacement in progress).  Best effort.
- */
-static void sweep_tmp(int dir_fd)
-{
-	time_t now = time(NULL);
-	struct dirent *e;
-	DIR *d;
-	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while ((e = readdir(d)) != NULL) {
-		struct stat st;
-
-		if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)))
-			continue;
-		if (fstatat(dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    st.st_mtime < now - TMP_STALE)
-			unlinkat(dir_fd, e->d_name, 0);
-	}
-	closedir(d);
-}
-
 int accord_secret_set(struct accord_secrets *s,
 		      const struct accord_profile_ref *p, const char *pw,
 		      struct accord_err *err)
@@ -659,8 +551,8 @@ int accord_secret_set(struct accord_secrets *s,
 		r = accord_err_set(err, -EINVAL, "the password hash is too long");
 		goto out;
 	}
-	sweep_tmp(s->pw_fd);
-	r = tmp_name(tmp, sizeof(tmp));
+	secrets_sweep_tmp(s->pw_fd, false);
+	r = secrets_tmp_name(tmp, sizeof(tmp));
 	if (r < 0) {
 		r = accord_err_set(err, r, "cannot name a temporary file");
 		goto out;
@@ -968,8 +860,8 @@ static int open_locked(struct accord_secrets *s, const struct accord_profile_ref
 	fd = openat(s->logon_fd, p->name,
 		    O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return open_error(errno, path, err);
-	r = fd_trusted(fd, false, path, &st, err);
+		return secrets_open_error(errno, path, err);
+	r = secrets_fd_trusted(fd, false, 1, path, &st, err);
 	if (r < 0)
 		goto fail;
 	/* a new file has 0600 minus the umask: give the owner back rw */
@@ -1006,9 +898,9 @@ int accord_logon_read(struct accord_secrets *s,
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return open_error(errno, path, err);
+		return secrets_open_error(errno, path, err);
 	}
-	r = fd_trusted(fd, false, path, &st, err);
+	r = secrets_fd_trusted(fd, false, 1, path, &st, err);
 	if (r < 0)
 		goto out;
 	/* no lock: a slot being written fails its checksum and the other

@@ -44,8 +44,6 @@
 #define AUTH_ENTRIES_MAX 1024      /* entries of one APPL */
 #define DIR_ENTRIES_MAX 65536      /* keys or permission files listed */
 #define REPLAY_FILE_MAX 32
-#define TMP_PREFIX ".tmp-"
-#define TMP_STALE 3600             /* seconds: a leftover tmp file goes */
 #define LOCK_NAME ".lock"
 #define LOCK_TIMEOUT_MS 10000
 #define SWEEP_SCAN 64              /* directory entries looked at per claim */
@@ -55,55 +53,7 @@
 #define SWEEP_GRACE ((int64_t)ACCORD_PT_WINDOW)
 #define HASH_HEX 64                /* SHA-256 in hex */
 
-/* ---- trust (as in logon.c) ---------------------------------------------- */
-
-static bool owner_ok(uid_t uid)
-{
-	return uid == 0 || uid == geteuid();
-}
-
-/* max_links: 1 for keys and permissions; a replay entry has 2 for the
- * moment between its link() and the removal of its temporary name. */
-static int check_trust(const struct stat *st, bool dir, unsigned max_links,
-		       const char *path, struct accord_err *err)
-{
-	if (dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))
-		return accord_err_set(err, -EPERM, "refusing %s: not a %s", path,
-				      dir ? "directory" : "regular file");
-	if (!owner_ok(st->st_uid))
-		return accord_err_set(err, -EPERM,
-				      "refusing %s: owned by uid %u, not by root (chown root %s)",
-				      path, (unsigned)st->st_uid, path);
-	if (st->st_mode & 077)
-		return accord_err_set(err, -EPERM,
-				      "refusing %s: mode %04o gives group or others access "
-				      "(chmod go= %s)",
-				      path, (unsigned)(st->st_mode & 07777), path);
-	if (!dir && (st->st_nlink < 1 || st->st_nlink > max_links))
-		return accord_err_set(err, -EPERM,
-				      "refusing %s: it has %lu links, not 1 (remove the other "
-				      "names)", path, (unsigned long)st->st_nlink);
-	return 0;
-}
-
-static int fd_trusted(int fd, bool dir, unsigned max_links, const char *path,
-		      struct stat *st, struct accord_err *err)
-{
-	if (fstat(fd, st) < 0)
-		return accord_err_set(err, -EIO, "cannot stat %s: %s", path, strerror(errno));
-	return check_trust(st, dir, max_links, path, err);
-}
-
-static int open_error(int e, const char *path, struct accord_err *err)
-{
-	if (e == ELOOP || e == ENOTDIR)
-		return accord_err_set(err, -EPERM,
-				      "refusing %s: a symbolic link or not a directory", path);
-	if (e == EACCES || e == EPERM)
-		return accord_err_set(err, -EPERM, "cannot open %s: %s", path, strerror(e));
-	return accord_err_set(err, e == ENOMEM || e == EMFILE || e == ENFILE ? -e : -EIO,
-			      "cannot open %s: %s", path, strerror(e));
-}
+/* ---- trust: common/secretfile.c ------------------------------------------ */
 
 /* One of the store's subdirectories. */
 struct sub {
@@ -136,7 +86,7 @@ static int sub_open(struct accord_secrets *s, const char *name, bool create,
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return accord_err_set(err, -ENOENT, "%s does not exist", d->path);
-		return open_error(errno, d->path, err);
+		return secrets_open_error(errno, d->path, err);
 	}
 	if (made) {
 		/* 0700 whatever the umask, and the new name durable */
@@ -147,7 +97,7 @@ static int sub_open(struct accord_secrets *s, const char *name, bool create,
 		}
 		fsync(sfd);
 	}
-	r = fd_trusted(fd, true, 1, d->path, &st, err);
+	r = secrets_fd_trusted(fd, true, 1, d->path, &st, err);
 	if (r < 0)
 		goto fail;
 	d->fd = fd;
@@ -162,16 +112,6 @@ static void sub_close(struct sub *d)
 	if (d->fd >= 0)
 		close(d->fd);
 	d->fd = -1;
-}
-
-static int tmp_name(char *buf, size_t len)
-{
-	uint64_t rnd;
-
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
-		rnd = (uint64_t)time(NULL) ^ (uint64_t)clock() ^ ((uint64_t)getpid() << 32);
-	return snprintf(buf, len, TMP_PREFIX "%ld-%016llx", (long)getpid(),
-			(unsigned long long)rnd) >= (int)len ? -ENAMETOOLONG : 0;
 }
 
 static int write_all(int fd, const char *b, size_t len)
@@ -192,34 +132,6 @@ static int write_all(int fd, const char *b, size_t len)
 	return 0;
 }
 
-/* Removes temporary files older than TMP_STALE (a younger one may be
- * another process's replacement in progress).  Best effort. */
-static void sweep_tmp(int dir_fd)
-{
-	time_t now = time(NULL);
-	struct dirent *e;
-	DIR *dp;
-	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	dp = fdopendir(fd);
-	if (!dp) {
-		close(fd);
-		return;
-	}
-	while ((e = readdir(dp)) != NULL) {
-		struct stat st;
-
-		if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)))
-			continue;
-		if (fstatat(dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    st.st_ctime < now - TMP_STALE)
-			unlinkat(dir_fd, e->d_name, 0);
-	}
-	closedir(dp);
-}
-
 /*
  * Replaces d/<name> with buf as a whole: tmp (0600), fsync, rename, fsync
  * dir; under the write guard.  Temporary files a crash left are removed
@@ -232,8 +144,8 @@ static int replace_file(struct sub *d, const char *name, const char *buf, size_t
 	char tmp[64];
 	int fd, r;
 
-	sweep_tmp(d->fd);
-	r = tmp_name(tmp, sizeof(tmp));
+	secrets_sweep_tmp(d->fd, true);
+	r = secrets_tmp_name(tmp, sizeof(tmp));
 	if (r < 0)
 		return accord_err_set(err, r, "cannot name a temporary file");
 	fd = openat(d->fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -280,9 +192,9 @@ static int read_small(struct sub *d, const char *name, char *buf, size_t size,
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return -ENOENT;
-		return open_error(errno, path, err);
+		return secrets_open_error(errno, path, err);
 	}
-	r = fd_trusted(fd, false, 1, path, &st, err);
+	r = secrets_fd_trusted(fd, false, 1, path, &st, err);
 	if (r < 0)
 		goto out;
 	for (;;) {
@@ -346,7 +258,7 @@ static int list_names(struct sub *d, name_ok_fn ok, char ***names, size_t *count
 	*count = 0;
 	fd = openat(d->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return open_error(errno, d->path, err);
+		return secrets_open_error(errno, d->path, err);
 	dp = fdopendir(fd);
 	if (!dp) {
 		close(fd);
@@ -877,14 +789,6 @@ static int auth_load(struct sub *d, const char *appl, struct auth_list *l,
 	return r;
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /*
  * An open file description lock on d/.lock (made 0600 when missing),
  * waiting at most timeout_ms (0: try once).  Returns the descriptor (the
@@ -894,7 +798,7 @@ static int lock_dir(struct sub *d, unsigned timeout_ms, struct accord_err *err)
 {
 	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	char path[PATH_MAX + 64];
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = secrets_mono_ms() + timeout_ms;
 	long sleep_us = 500;
 	struct stat st;
 	int fd, r;
@@ -903,8 +807,8 @@ static int lock_dir(struct sub *d, unsigned timeout_ms, struct accord_err *err)
 	fd = openat(d->fd, LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
 		    0600);
 	if (fd < 0)
-		return open_error(errno, path, err);
-	r = fd_trusted(fd, false, 1, path, &st, err);
+		return secrets_open_error(errno, path, err);
+	r = secrets_fd_trusted(fd, false, 1, path, &st, err);
 	if (r < 0)
 		goto fail;
 	for (;;) {
@@ -916,7 +820,7 @@ static int lock_dir(struct sub *d, unsigned timeout_ms, struct accord_err *err)
 			r = accord_err_set(err, -EIO, "cannot lock %s: %s", path, strerror(errno));
 			goto fail;
 		}
-		if (mono_ms() >= deadline) {
+		if (secrets_mono_ms() >= deadline) {
 			r = accord_err_set(err, timeout_ms ? -ETIMEDOUT : -EAGAIN,
 					   "timed out after %u ms waiting for the lock on %s",
 					   timeout_ms, path);
@@ -1176,7 +1080,7 @@ static int replay_read(struct sub *d, const char *name, int64_t *expiry, ino_t *
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return -ENOENT;
-		return open_error(errno, path, err);
+		return secrets_open_error(errno, path, err);
 	}
 	if (fstat(fd, &st) < 0) {
 		r = accord_err_set(err, -EIO, "cannot stat %s: %s", path, strerror(errno));
@@ -1186,7 +1090,7 @@ static int replay_read(struct sub *d, const char *name, int64_t *expiry, ino_t *
 		r = -ENOENT;  /* a claim removed it (expired) since we opened it */
 		goto out;
 	}
-	r = check_trust(&st, false, 2, path, err);
+	r = secrets_check_trust(&st, false, 2, path, err);
 	if (r < 0)
 		goto out;
 	*ino = st.st_ino;
@@ -1257,8 +1161,8 @@ static void replay_sweep(struct sub *d, int64_t now)
 			if ((int64_t)st.st_mtime < now - SWEEP_GRACE &&
 			    unlinkat(d->fd, e->d_name, 0) == 0)
 				removed++;
-		} else if (!strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) &&
-			   (int64_t)st.st_ctime < wall - TMP_STALE) {
+		} else if (!strncmp(e->d_name, SECRETS_TMP_PREFIX, strlen(SECRETS_TMP_PREFIX)) &&
+			   (int64_t)st.st_ctime < wall - SECRETS_TMP_STALE) {
 			unlinkat(d->fd, e->d_name, 0);
 		}
 	}
@@ -1321,7 +1225,7 @@ int accord_pt_replay_claim(struct accord_secrets *s, const char *user,
 		return r;
 
 	/* the entry, complete and on disk under a temporary name */
-	r = tmp_name(tmp, sizeof(tmp));
+	r = secrets_tmp_name(tmp, sizeof(tmp));
 	if (r < 0) {
 		r = accord_err_set(err, r, "cannot name a temporary file");
 		goto out;
