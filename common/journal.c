@@ -7,7 +7,9 @@
 
 #include <accord/jsonfmt.h>
 
-enum { JK_USER = 1, JK_GROUP, JK_TOMB, JK_META, JK_APPL, JK_SWAP };
+#include "state_priv.h"
+
+enum { JK_USER = 1, JK_GROUP, JK_TOMB, JK_META, JK_APPL, JK_SWAP, JK_CERT };
 enum { JO_ADD = 1, JO_CHANGE, JO_DELETE };
 
 static int push(struct journal_diff *d, uint8_t kind, uint8_t op,
@@ -28,6 +30,11 @@ static int push(struct journal_diff *d, uint8_t kind, uint8_t op,
 
 void journal_diff_free(struct journal_diff *d)
 {
+	size_t i;
+
+	for (i = 0; i < d->ncx; i++)
+		json_object_put(d->cx[i]);
+	free(d->cx);
 	free(d->v);
 	memset(d, 0, sizeof(*d));
 }
@@ -162,6 +169,10 @@ int journal_diff(const struct accord_snapshot *old, const struct accord_state *s
 	}
 	if (r == 0)
 		r = diff_appls(old, st, d);
+	if (r == 0)
+		r = state_certs_journal(old, st, &d->cx, &d->ncx);
+	for (i = 0; i < d->ncx && r == 0; i++)
+		r = push(d, JK_CERT, JO_CHANGE, 0, (uint32_t)i);
 	/* tombstones are append-only: the new ones follow the old count */
 	for (i = old->tombstone_count; i < accord_state_tomb_count(st) && r == 0; i++)
 		r = push(d, JK_TOMB, JO_ADD, 0, (uint32_t)i);
@@ -356,6 +367,9 @@ int journal_write(FILE *f, uint64_t gen, int64_t now,
 				   accord_json_tomb(t->kind, t->id, t->deleted_at, t->name, t->by));
 			break;
 		}
+		case JK_CERT:
+			o = json_object_get(d->cx[c->idx]);
+			break;
 		case JK_META: {
 			struct accord_snap_meta m;
 			struct accord_range ur, gr;

@@ -22,9 +22,12 @@ struct jchange {
 	uint32_t idx;     /* index in the new state */
 };
 
+struct json_object;
 struct journal_diff {
 	struct jchange *v;
 	size_t n, cap;
+	struct json_object **cx; /* certificate objects' entries, ready made */
+	size_t ncx;
 };
 
 /* Computes the changes; 0, -ENOMEM or -EBADMSG. */

@@ -105,6 +105,7 @@ int accord_snapshot_open_mem(struct accord_snapshot *s, const void *base,
 	want[SNAP_SEC_APPL_BY_NAME] = &s->appl_by_name;
 	want[SNAP_SEC_SWAPS] = &s->swaps;
 	want[SNAP_SEC_USER_RACFID] = &s->user_racfid;
+	want[SNAP_SEC_CERTDB] = &s->certdb;
 
 	for (i = 0; i < nsec; i++) {
 		const unsigned char *e = b + SNAP_HEADER_SIZE + i * SNAP_SECTION_ENTRY;
@@ -1116,4 +1117,11 @@ out:
 	free(ustarts);
 	free(gstarts);
 	return r;
+}
+
+void accord_snap_certdb(const struct accord_snapshot *s, const void **p,
+			size_t *len)
+{
+	*p = s->certdb.off ? sec_ptr(s, &s->certdb) : NULL;
+	*len = s->certdb.off ? (size_t)s->certdb.size : 0;
 }

@@ -19,6 +19,7 @@
 #include "bigmem.h"
 #include "hash.h"
 #include "snapshot_format.h"
+#include "state_priv.h"
 
 struct sec {
 	uint32_t type;
@@ -195,7 +196,9 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 	uint64_t seed = random_seed();
 	struct sec sec[SNAP_SEC_KNOWN_LAST];
 	int at_dates = -1, at_appls = -1, at_aidx = -1, at_swaps = -1, at_racf = -1;
-	unsigned char *buf = NULL, *p, *dates = NULL, *racf = NULL;
+	int at_certs = -1;
+	unsigned char *buf = NULL, *p, *dates = NULL, *racf = NULL, *certs = NULL;
+	size_t certs_len = 0;
 	struct accord_range ur, gr;
 	uint32_t next_uid, next_gid;
 	size_t nmemb_total = 0, nsec = 8;
@@ -309,6 +312,11 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 		at_swaps = (int)nsec++;
 	if (nracf)
 		at_racf = (int)nsec++;
+	r = state_certs_serialize(st, seed, &certs, &certs_len, err);
+	if (r < 0)
+		goto out;
+	if (certs_len)
+		at_certs = (int)nsec++;
 	off = snap_align8(SNAP_HEADER_SIZE + nsec * SNAP_SECTION_ENTRY);
 	sec[0] = (struct sec){ SNAP_SEC_META, off, SNAP_META_SIZE };
 	sec[1] = (struct sec){ SNAP_SEC_USERS, 0, users_size };
@@ -334,6 +342,8 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 	if (at_racf >= 0)
 		sec[at_racf] = (struct sec){ SNAP_SEC_USER_RACFID, 0,
 					     (uint64_t)nracf * SNAP_USER_RACFID_ENTRY };
+	if (at_certs >= 0)
+		sec[at_certs] = (struct sec){ SNAP_SEC_CERTDB, 0, certs_len };
 	for (i = 1; i < nsec; i++)
 		sec[i].off = snap_align8(sec[i - 1].off + sec[i - 1].size);
 	total = sec[nsec - 1].off + sec[nsec - 1].size;
@@ -471,6 +481,8 @@ int accord_snapshot_build(const struct accord_state *st, uint64_t generation,
 	}
 	if (at_swaps >= 0)
 		put_swaps(st, buf + sec[at_swaps].off, sorder, nw);
+	if (at_certs >= 0)
+		memcpy(buf + sec[at_certs].off, certs, certs_len);
 
 	/* header and section table */
 	memcpy(buf, SNAP_MAGIC, 8);
@@ -514,5 +526,6 @@ out:
 	free(glist);
 	free(fill);
 	free(sorder);
+	free(certs);
 	return r;
 }

@@ -36,9 +36,13 @@ enum snap_section_type {
 	SNAP_SEC_APPL_BY_NAME = 11,
 	SNAP_SEC_SWAPS = 12,
 	SNAP_SEC_USER_RACFID = 13,
+	/* certificate maps, registered certificates, criteria, CAs and CRLs:
+	 * one self-describing blob with its own indexes (common/certmap.c,
+	 * include/accord/certmap.h), read in place by pam_accord */
+	SNAP_SEC_CERTDB = 14,
 };
 #define SNAP_SEC_REQUIRED_LAST SNAP_SEC_META
-#define SNAP_SEC_KNOWN_LAST SNAP_SEC_USER_RACFID
+#define SNAP_SEC_KNOWN_LAST SNAP_SEC_CERTDB
 
 /* Header words beyond the three record counts (once reserved, zero in
  * snapshots without applications or swap rules; the header checksum

@@ -102,6 +102,7 @@ void accord_state_free(struct accord_state *st)
 		free(st->tombs[i].by);
 	}
 	state_appls_free(st);
+	state_certs_free(st);
 	free(st->users);
 	free(st->groups);
 	free(st->tombs);
@@ -465,6 +466,8 @@ int accord_state_from_snapshot(const struct accord_snapshot *snap,
 		if (!idmap_count(&st->gid_count, st->users[i].gid))
 			goto damaged; /* a primary group that does not exist */
 	r = state_appls_load(st, snap);
+	if (r == 0)
+		r = state_certs_load(st, snap);
 	if (r == -ENOMEM)
 		goto nomem;
 	if (r < 0)
@@ -1273,6 +1276,7 @@ int accord_user_del(struct accord_state *st, const char *name,
 	if (drop_personal)
 		remove_group(st, pg);
 	state_appls_forget_user(st, u->name);
+	state_certs_forget_user(st, u->name);
 	strmap_del(&st->user_by_name, u->name);
 	idmap_dec(&st->uid_count, u->uid);
 	u->live = false;

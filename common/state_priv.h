@@ -29,6 +29,7 @@ struct accord_state {
 	struct idmap gid_first;  /* gid -> index of the first live group */
 	struct idmap gid_count;  /* gid -> live groups holding it */
 	struct idmap tomb_uid, tomb_gid; /* id -> tombstones holding it */
+	struct certstore *certs;        /* common/certmap.c; NULL until used */
 	int64_t now;
 	char *actor;
 };
@@ -51,5 +52,21 @@ int state_appls_load(struct accord_state *st, const struct accord_snapshot *snap
 /* The cascades of user del and group del: they cannot fail. */
 void state_appls_forget_user(struct accord_state *st, const char *name);
 void state_appls_forget_group(struct accord_state *st, const char *name);
+
+/* common/certmap.c: certificate maps, registrations, criteria, CAs, CRLs */
+void state_certs_free(struct accord_state *st);
+/* 0, -ENOMEM, or -EBADMSG for a damaged certificate section */
+int state_certs_load(struct accord_state *st, const struct accord_snapshot *snap);
+/* user del: the user's maps, registrations and criteria entries go too
+ * (RACF DELUSER deletes the user's DIGTNMAP profiles) */
+void state_certs_forget_user(struct accord_state *st, const char *name);
+/* Journal entries for the certificate objects that changed since snap
+ * (json objects {"change","kind","name","before","after"}); *out malloc'd. */
+struct json_object;
+int state_certs_journal(const struct accord_snapshot *old, const struct accord_state *st,
+			struct json_object ***out, size_t *n);
+/* The SNAP_SEC_CERTDB section; *len 0 (and *buf NULL) when empty. */
+int state_certs_serialize(const struct accord_state *st, uint64_t seed,
+			  unsigned char **buf, size_t *len, struct accord_err *err);
 
 #endif

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/x509.h>
+
 #include <accord/dn.h>
 #include <accord/error.h>
 
@@ -51,6 +53,8 @@ struct accord_certmap {
 	uint32_t status;    /* enum accord_map_status */
 	int64_t created, changed;
 	bool live;
+	bool dirty;         /* changed since loaded (journal) */
+	uint32_t old_off;   /* record in the loaded section, UINT32_MAX new */
 };
 
 struct accord_certreg {
@@ -63,6 +67,8 @@ struct accord_certreg {
 	uint32_t status;
 	int64_t created;
 	bool live;
+	bool dirty;
+	uint32_t old_off;
 };
 
 struct accord_certcrit {
@@ -70,6 +76,8 @@ struct accord_certcrit {
 	char *user;
 	int64_t created;
 	bool live;
+	bool dirty;
+	uint32_t old_off;
 };
 
 struct accord_ca {
@@ -81,6 +89,8 @@ struct accord_ca {
 	unsigned char sha256[32];
 	int64_t not_after, created;
 	bool live;
+	bool dirty;
+	uint32_t old_off;
 };
 
 struct accord_crl {
@@ -90,6 +100,8 @@ struct accord_crl {
 	int64_t last_update, next_update, created;
 	uint32_t entries;   /* revoked serials */
 	bool live;
+	bool dirty;
+	uint32_t old_off;
 };
 
 /* certmap add */
@@ -160,6 +172,16 @@ const struct accord_ca *accord_state_ca_at(const struct accord_state *st, size_t
 size_t accord_state_crl_slots(const struct accord_state *st);
 const struct accord_crl *accord_state_crl_at(const struct accord_state *st, size_t i);
 
+/* "trust", "notrust", "hightrust" */
+const char *accord_ca_status_name(uint32_t status);
+
+/* The JSON shape of a map or registration (journal, --json). */
+struct json_object;
+struct json_object *accord_json_certmap(const char *label, const char *user,
+					const char *criteria, const char *sdn,
+					const char *idn, uint32_t status,
+					bool registered);
+
 /* ---- the snapshot section (readers' side) ---- */
 
 /*
@@ -209,6 +231,9 @@ struct accord_certnames {
 int accord_certnames_from_der(const unsigned char *der, size_t len,
 			      struct accord_certnames *out,
 			      struct accord_err *err);
+/* From a parsed certificate (what the PAM module already has). */
+int accord_certnames_from_x509(X509 *cert, struct accord_certnames *out,
+			       struct accord_err *err);
 void accord_certnames_clear(struct accord_certnames *n);
 
 /* The context criteria templates are expanded with. */

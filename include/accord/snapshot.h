@@ -97,6 +97,7 @@ struct accord_snapshot {
 	/* optional sections; size 0 when absent */
 	struct accord_snap_section user_dates, appls, appl_by_name, swaps;
 	struct accord_snap_section user_racfid;
+	struct accord_snap_section certdb; /* include/accord/certmap.h */
 	uint32_t appl_count, swap_count;
 	uint32_t unknown_sections; /* section types this reader skipped */
 	/* set by accord_snapshot_map_file(); 0 for memory the caller owns */
@@ -294,5 +295,10 @@ static inline enum accord_status accord_user_status(uint32_t flags)
 {
 	return (enum accord_status)(flags & ACCORD_STATUS_MASK);
 }
+
+/* The certificate section (include/accord/certmap.h reads it): 0 with
+ * *len 0 when the snapshot has none. */
+void accord_snap_certdb(const struct accord_snapshot *s, const void **p,
+			size_t *len);
 
 #endif
