@@ -56,6 +56,19 @@ static const char usage_text[] =
 	"  passticket verify --user U --appl APPL --ticket T [--time EPOCH]\n"
 	"                [--consume]\n"
 	"  passticket decode --user U --appl APPL --ticket T [--time EPOCH]\n"
+	"  certmap add (--user U | --multiid --criteria T) [--sdn F] [--idn F]\n"
+	"              [--label L] [--notrust] [--from-cert FILE]\n"
+	"  certmap list [--user U] | certmap show LABEL [--user U]\n"
+	"  certmap alter LABEL [--user U] [--new-label L] [--trust | --notrust]\n"
+	"  certmap del LABEL [--user U]\n"
+	"  certmap register CERT --user U [--label L] [--notrust]\n"
+	"  certmap test CERT [--chain FILE] [--service S] [--host H] [--rhost R]\n"
+	"               [--tty T] [--var NAME=VALUE]...\n"
+	"  certmap import-racf FILE\n"
+	"  certmap criteria add NAME --user U | criteria del NAME | criteria list\n"
+	"  ca add CERT [--label L] [--trust | --notrust | --hightrust] | ca list\n"
+	"  ca alter LABEL (--trust | --notrust | --hightrust) | ca del LABEL\n"
+	"  crl add FILE | crl list\n"
 	"\n"
 	"The registry comes from --registry or 'registry =' in accord.conf\n"
 	"(" ACCORD_CONF_PATH ", or the file named by ACCORD_CONF).\n"
@@ -231,6 +244,7 @@ static const struct {
 	{ "check", cmd_check },     { "log", cmd_log },         { "appl", cmd_appl },
 	{ "swap", cmd_swap },       { "audit", cmd_audit },
 	{ "passticket", cmd_passticket },
+	{ "certmap", cmd_certmap },   { "ca", cmd_ca },           { "crl", cmd_crl },
 };
 
 int main(int argc, char **argv)

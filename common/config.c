@@ -6,6 +6,7 @@
  */
 #include <accord/registry.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,6 +32,11 @@ void accord_config_defaults(struct accord_config *cfg)
 	cfg->inactive_days = 0;
 	cfg->protect_all = false;
 	cfg->password_min_length = 8;
+	cfg->match = 0;          /* ldap */
+	cfg->crl_check = 0;      /* auto */
+	snprintf(cfg->cert_eku, sizeof(cfg->cert_eku), "clientAuth");
+	cfg->cert_ku_ds = true;
+	cfg->challenge_max_age = 120;
 	/* audit_file and swap_never: "" (none), from the memset */
 }
 
@@ -56,6 +62,44 @@ static int set_path(char *dst, size_t cap, const char *key, const char *v,
 				      where, line, key);
 	if (strlen(v) >= cap)
 		return accord_err_set(err, -EINVAL, "%s:%u: %s is too long", where, line, key);
+	strcpy(dst, v);
+	return 0;
+}
+
+static int set_choice(unsigned *dst, const char *key, const char *v,
+		      const char *const *choices, const char *where, unsigned line,
+		      struct accord_err *err)
+{
+	unsigned i;
+	char list[128] = "";
+
+	for (i = 0; choices[i]; i++) {
+		if (!strcmp(v, choices[i])) {
+			*dst = i;
+			return 0;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			 i ? ", " : "", choices[i]);
+	}
+	return accord_err_set(err, -EINVAL, "%s:%u: %s must be one of %s", where, line, key,
+			      list);
+}
+
+/* cert_eku: "any", or a comma list of EKU names or dotted OIDs (checked
+ * again by the verifier). */
+static int set_eku(char *dst, size_t cap, const char *key, const char *v,
+		   const char *where, unsigned line, struct accord_err *err)
+{
+	const char *p;
+
+	if (!*v || strlen(v) >= cap)
+		return accord_err_set(err, -EINVAL, "%s:%u: %s must be 'any' or a list of at "
+				      "most %zu characters", where, line, key, cap - 1);
+	for (p = v; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '.' || *p == ','))
+			return accord_err_set(err, -EINVAL, "%s:%u: %s: unexpected character "
+					      "'%c' (names such as clientAuth or dotted OIDs, "
+					      "separated by commas)", where, line, key, *p);
 	strcpy(dst, v);
 	return 0;
 }
@@ -208,6 +252,23 @@ int accord_config_parse(const char *text, size_t len, const char *where,
 		else if (!strcmp(key, "swap_never"))
 			r = set_name_list(cfg->swap_never, sizeof(cfg->swap_never), key, val,
 					  where, line, err);
+		else if (!strcmp(key, "match"))
+			r = set_choice(&cfg->match, key, val, (const char *const[]){ "ldap", "exact",
+				       NULL }, where, line, err);
+		else if (!strcmp(key, "crl_check"))
+			r = set_choice(&cfg->crl_check, key, val, (const char *const[]){ "auto",
+				       "require", "off", NULL }, where, line, err);
+		else if (!strcmp(key, "cert_ku")) {
+			unsigned v = 0;
+
+			r = set_choice(&v, key, val, (const char *const[]){ "digitalSignature", "any",
+				       NULL }, where, line, err);
+			cfg->cert_ku_ds = v == 0;
+		} else if (!strcmp(key, "cert_eku"))
+			r = set_eku(cfg->cert_eku, sizeof(cfg->cert_eku), key, val, where, line, err);
+		else if (!strcmp(key, "challenge_max_age"))
+			r = set_uint_range(&cfg->challenge_max_age, key, val, 10, 3600, where, line,
+					   err);
 		else
 			r = accord_err_set(err, -EINVAL, "%s:%u: unknown key '%s'", where, line, key);
 	}

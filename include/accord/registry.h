@@ -37,6 +37,12 @@ struct accord_config {
 	char audit_file[4096];   /* JSON-lines audit file, "" for none */
 	char swap_never[ACCORD_CONF_LINE_MAX]; /* profiles no swap rule can
 						  reach, "a,b" ("" none) */
+	/* certificate logon (certmap.h, certverify.h) */
+	unsigned match;          /* enum accord_dn_match: ldap (0) | exact */
+	unsigned crl_check;      /* enum accord_crl_mode: auto (0) | require | off */
+	char cert_eku[128];      /* "clientAuth"; a list, or "any" */
+	bool cert_ku_ds;         /* cert_ku = digitalSignature (yes) | any */
+	unsigned challenge_max_age; /* seconds a logon challenge stays valid (120) */
 };
 
 void accord_config_defaults(struct accord_config *cfg);
