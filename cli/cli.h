@@ -76,9 +76,5 @@ int cmd_certmap(struct cli *c, int argc, char **argv);
 int cmd_ca(struct cli *c, int argc, char **argv);
 int cmd_crl(struct cli *c, int argc, char **argv);
 
-/* accord.conf's certificate settings as a verification policy */
-struct accord_cert_policy;
-void cert_policy_from_config(const struct accord_config *cfg,
-			     struct accord_cert_policy *pol);
 
 #endif

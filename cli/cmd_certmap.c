@@ -523,32 +523,11 @@ static void on_probe(const struct accord_map_probe *p, void *ctx)
 	       p->label ? p->label : "");
 }
 
-void cert_policy_from_config(const struct accord_config *cfg, struct accord_cert_policy *pol)
-{
-	accord_cert_policy_default(pol);
-	pol->crl = cfg->crl_check;
-	pol->require_ku_ds = cfg->cert_ku_ds;
-	snprintf(pol->eku, sizeof(pol->eku), "%s", cfg->cert_eku);
-}
-
 /* The trust set of the registry's CAs and CRLs. */
 static int build_trust(const struct accord_certdb *db, struct accord_trust **t,
 		       struct accord_err *e)
 {
-	struct accord_ca_in cas[256];
-	struct accord_crl_in crls[256];
-	size_t nca = 0, ncrl = 0;
-	uint32_t cur = 0;
-	int r;
-
-	while (nca < 256 && (r = accord_certdb_ca_next(db, &cur, &cas[nca].der, &cas[nca].len,
-						       &cas[nca].status, &cas[nca].label)) == 0)
-		nca++;
-	cur = 0;
-	while (ncrl < 256 &&
-	       (r = accord_certdb_crl_next(db, &cur, &crls[ncrl].der, &crls[ncrl].len)) == 0)
-		ncrl++;
-	return accord_trust_new(cas, nca, crls, ncrl, t, e);
+	return accord_certdb_trust(db, t, e);
 }
 
 static int map_test(struct cli *c, int argc, char **argv)
@@ -606,7 +585,7 @@ static int map_test(struct cli *c, int argc, char **argv)
 	ctx.vars = o.vars;
 	ctx.nvars = o.nvars;
 	ctx.mode = c->cfg.match ? ACCORD_MATCH_EXACT : ACCORD_MATCH_LDAP;
-	cert_policy_from_config(&c->cfg, &pol);
+	accord_cert_policy_from_config(&c->cfg, &pol);
 	r = build_trust(&v.db, &trust, &e);
 	if (r == 0)
 		r = accord_trust_verify(trust, x, chain, &pol, &verdict);

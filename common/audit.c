@@ -29,6 +29,7 @@
 #define JSON_VALUE_MAX 256    /* source bytes kept per string in the file */
 #define AUDIT_LINE_MAX 65536  /* longest line accord_audit_read() accepts */
 #define KV_NFIELDS 15
+#define KV_NCERT 7 /* cert_* pairs, only for certificate logons */
 /* key (12 at most) '=' '"' 4 bytes per source byte "..." '"' NUL */
 #define KV_PAIR_MAX (16 + 4 * KV_VALUE_MAX + 8)
 
@@ -95,18 +96,22 @@ size_t accord_audit_kv(const struct accord_audit_rec *r, char *buf, size_t len)
 	char num[2][24];
 	/* what this host decided first; what the other end chose last, so
 	 * that a long name cannot push the decision out of the line */
-	const char *keys[KV_NFIELDS] = {
+	const char *keys[KV_NFIELDS + KV_NCERT] = {
 		"phase", "result", "reason", "service", "appl", "method", "host",
 		"rhost", "tty", "generation", "failures", "granting", "user",
-		"job_user", "current_user",
+		"job_user", "current_user", "cert_check", "cert_tier", "cert_label",
+		"cert_sha256", "cert_serial", "cert_subject", "cert_issuer",
 	};
-	const char *vals[KV_NFIELDS] = {
+	const char *vals[KV_NFIELDS + KV_NCERT] = {
 		nz(r->phase), nz(r->result), nz(r->reason), nz(r->service), nz(r->appl),
 		nz(r->method), nz(r->host), nz(r->rhost), nz(r->tty), num[0], num[1],
 		nz(r->granting), nz(r->user), nz(r->job_user), nz(r->current_user),
+		nz(r->cert_check), nz(r->cert_tier), nz(r->cert_label), nz(r->cert_sha256),
+		nz(r->cert_serial), nz(r->cert_subject), nz(r->cert_issuer),
 	};
-	char pairs[KV_NFIELDS][KV_PAIR_MAX];
-	size_t plen[KV_NFIELDS], total, n, i, nkeys = KV_NFIELDS;
+	char pairs[KV_NFIELDS + KV_NCERT][KV_PAIR_MAX];
+	size_t plen[KV_NFIELDS + KV_NCERT], total, n, i;
+	size_t nkeys = r->cert_sha256 ? KV_NFIELDS + KV_NCERT : KV_NFIELDS;
 	bool cut = false;
 
 	if (!len)
@@ -279,6 +284,15 @@ size_t accord_audit_json(const struct accord_audit_rec *r, char *buf,
 	put_field(&o, "rhost", r->rhost, false);
 	put_field(&o, "tty", r->tty, false);
 	put_field(&o, "granting", r->granting, false);
+	if (r->cert_sha256) {
+		put_field(&o, "cert_check", r->cert_check, false);
+		put_field(&o, "cert_tier", r->cert_tier, false);
+		put_field(&o, "cert_label", r->cert_label, false);
+		put_field(&o, "cert_sha256", r->cert_sha256, false);
+		put_field(&o, "cert_serial", r->cert_serial, false);
+		put_field(&o, "cert_subject", r->cert_subject, false);
+		put_field(&o, "cert_issuer", r->cert_issuer, false);
+	}
 	snprintf(num, sizeof(num), ",\"generation\":%" PRIu64, r->generation);
 	puts_(&o, num);
 	snprintf(num, sizeof(num), ",\"failures\":%" PRId64 "}\n", r->failures);

@@ -6,10 +6,13 @@
  * probes, MULTIID criteria, and the names of a certificate.
  */
 #include <accord/certmap.h>
+#include <accord/certverify.h>
+#include <accord/registry.h>
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -190,6 +193,48 @@ int accord_certdb_crl_next(const struct accord_certdb *db, uint32_t *cursor,
 	*der = (const unsigned char *)r.f[0];
 	*len = r.flen[0];
 	return 0;
+}
+
+int accord_certdb_trust(const struct accord_certdb *db, struct accord_trust **out,
+			struct accord_err *err)
+{
+	struct accord_ca_in *cas = calloc(db->ncas + 1, sizeof(*cas));
+	struct accord_crl_in *crls = calloc(db->ncrls + 1, sizeof(*crls));
+	size_t nca = 0, ncrl = 0;
+	uint32_t cur = 0;
+	int r = -ENOMEM;
+
+	*out = NULL;
+	if (!cas || !crls)
+		goto out;
+	while (nca < db->ncas && (r = accord_certdb_ca_next(db, &cur, &cas[nca].der,
+							    &cas[nca].len, &cas[nca].status,
+							    &cas[nca].label)) == 0)
+		nca++;
+	cur = 0;
+	while (ncrl < db->ncrls &&
+	       (r = accord_certdb_crl_next(db, &cur, &crls[ncrl].der, &crls[ncrl].len)) == 0)
+		ncrl++;
+	if (nca != db->ncas || ncrl != db->ncrls) {
+		r = bad(err, "CA or CRL records missing");
+		goto out;
+	}
+	r = accord_trust_new(cas, nca, crls, ncrl, out, err);
+out:
+	if (r == -ENOMEM && err && !err->msg[0])
+		accord_err_set(err, r, "out of memory");
+	free(cas);
+	free(crls);
+	return r;
+}
+
+void accord_cert_policy_from_config(const struct accord_config *cfg,
+				    struct accord_cert_policy *pol)
+{
+	accord_cert_policy_default(pol);
+	pol->crl = cfg->crl_check;
+	pol->require_ku_ds = cfg->cert_ku_ds;
+	snprintf(pol->eku, sizeof(pol->eku), "%s", cfg->cert_eku);
 }
 
 /* Probes an index for key: the record whose field fi equals key[skip..]. */

@@ -42,6 +42,12 @@ static const char *const reason_names[ACCORD_R_COUNT] = {
 	[ACCORD_R_REPLAY] = "replay",
 	[ACCORD_R_TICKET_EXPIRED] = "ticket_expired",
 	[ACCORD_R_NO_KEY] = "no_key",
+	[ACCORD_R_NO_CERT] = "no_certificate",
+	[ACCORD_R_CERT_POP] = "cert_pop_failed",
+	[ACCORD_R_CERT_INVALID] = "cert_invalid",
+	[ACCORD_R_CERT_UNMAPPED] = "cert_unmapped",
+	[ACCORD_R_CERT_NOTRUST] = "cert_notrust",
+	[ACCORD_R_CERT_MISMATCH] = "cert_user_mismatch",
 };
 
 const char *accord_reason_name(enum accord_reason r)
@@ -791,6 +797,22 @@ enum accord_reason accord_decide_auth_pre(const struct accord_logon_ctx *ctx,
 	return decide(d, ACCORD_R_OK, "%s may be asked for a %s", d->user.name,
 		      usable & ACCORD_METHOD_PASSWORD ? "password or a PassTicket"
 						      : "PassTicket");
+}
+
+enum accord_reason accord_decide_cert(const struct accord_logon_ctx *ctx,
+				      struct accord_decision *d)
+{
+	enum accord_reason r = lookup(ctx, d);
+
+	d->method = ACCORD_METHOD_CERT;
+	if (r == ACCORD_R_UNKNOWN_USER)
+		return decide(d, r, "the certificate maps to a user that is no accord profile");
+	if (r != ACCORD_R_OK)
+		return r;
+	r = status(ctx, d);
+	if (r != ACCORD_R_OK)
+		return r;
+	return decide(d, ACCORD_R_OK, "%s logs on with a certificate", d->user.name);
 }
 
 static enum accord_reason revoked_reason(uint32_t why)

@@ -3,7 +3,10 @@
  * pam_accord.so: the PAM adapter over libaccord's logon decisions
  * (include/accord/policy.h): passwords and, with methods=passticket, RACF
  * PassTickets typed at the same prompt (accord_decide_secret() decides
- * which the secret is and counts it once).  Each entry point parses its
+ * which the secret is and counts it once); with methods=cert, X.509
+ * certificates: proof of possession (pam_cert.c), chain verification
+ * (certverify.h) and RACF's DN-filter mapping (certmap.h) before the
+ * mapped profile's status is checked.  Each entry point parses its
  * arguments, gathers the PAM items, asks common/ for one decision, turns
  * the reason into a PAM code in pa_code() (the only place that does) and
  * writes one audit record.  Every input comes from the root-owned PAM
@@ -50,12 +53,15 @@
 #include <security/pam_modutil.h>
 
 #include <accord/audit.h>
+#include <accord/certmap.h>
+#include <accord/certverify.h>
 #include <accord/logon.h>
 #include <accord/policy.h>
 #include <accord/registry.h>
 #include <accord/snapshot.h>
 
 #include "accord_config.h"
+#include "pam_cert.h"
 
 #define PA_EXPORT __attribute__((visibility("default")))
 
@@ -91,6 +97,8 @@ struct pa_args {
 	bool debug;
 	bool swap;         /* su/sudo-like stack: the account phase checks swap rules */
 	bool batch;        /* non-interactive stack: protected profiles may run */
+	unsigned cert_sources;       /* cert_source=: PA_CERT_* */
+	const char *pkcs11_module;   /* pkcs11_module=PATH */
 };
 
 /* ---- the view kept between calls --------------------------------------- */
@@ -117,6 +125,12 @@ struct pa_view {
 	bool snap_ok;
 	struct pa_secrets *sec;      /* the kept secrets store, or NULL */
 	char host[256];
+	/* certificate logon, built at the first one (under pa_view_lock) */
+	bool certs_built;
+	int certs_err;               /* 0, or why the section or trust set failed */
+	char certs_msg[ACCORD_ERR_MSG];
+	struct accord_certdb certdb; /* points into snap */
+	struct accord_trust *trust;
 };
 
 /*
@@ -192,6 +206,7 @@ static void pa_secrets_put_locked(struct pa_secrets *ps)
 static void pa_view_free(struct pa_view *v)
 {
 	pa_secrets_put_locked(v->sec);
+	accord_trust_free(v->trust);
 	if (v->snap_ok)
 		accord_snapshot_unmap(&v->snap);
 	explicit_bzero(v, sizeof(*v));
@@ -257,6 +272,11 @@ struct pa_call {
 	char host[256];
 	struct accord_logon_ctx ctx;
 	struct accord_decision d;
+	/* certificate logon: the audit record's cert_* fields */
+	bool cert;
+	char cert_check[32], cert_tier[16], cert_label[ACCORD_LABEL_MAX + 1];
+	char cert_sha256[65], cert_serial[80], cert_subject[512], cert_issuer[512];
+	char mapped_user[ACCORD_LABEL_MAX + 1];
 };
 
 /* ---- the one mapping of (phase, reason) to a PAM code -------------- */
@@ -335,10 +355,45 @@ static int pa_parse_methods(pam_handle_t *pamh, const char *list,
 			m |= ACCORD_METHOD_PASSWORD;
 		} else if (n == strlen("passticket") && !strncmp(p, "passticket", n)) {
 			m |= ACCORD_METHOD_PASSTICKET;
+		} else if (n == strlen("cert") && !strncmp(p, "cert", n)) {
+			m |= ACCORD_METHOD_CERT;
 		} else {
 			pam_syslog(pamh, LOG_ERR,
 				   "methods=: unknown logon method '%.*s' (known: password, "
-				   "passticket)", (int)n, p);
+				   "passticket, cert)", (int)n, p);
+			return -EINVAL;
+		}
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	*out = m;
+	return 0;
+}
+
+/* cert_source=application,pkcs11,challenge */
+static int pa_parse_sources(pam_handle_t *pamh, const char *list, unsigned *out)
+{
+	const char *p = list;
+	unsigned m = 0;
+
+	if (!*list || strlen(list) > PA_METHODS_MAX) {
+		pam_syslog(pamh, LOG_ERR, "cert_source= needs a list of up to %d characters",
+			   PA_METHODS_MAX);
+		return -EINVAL;
+	}
+	for (;;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == 11 && !strncmp(p, "application", n)) {
+			m |= PA_CERT_APPLICATION;
+		} else if (n == 6 && !strncmp(p, "pkcs11", n)) {
+			m |= PA_CERT_PKCS11;
+		} else if (n == 9 && !strncmp(p, "challenge", n)) {
+			m |= PA_CERT_CHALLENGE;
+		} else {
+			pam_syslog(pamh, LOG_ERR, "cert_source=: unknown source '%.*s' (known: "
+				   "application, pkcs11, challenge)", (int)n, p);
 			return -EINVAL;
 		}
 		if (!p[n])
@@ -359,6 +414,8 @@ static int pa_parse_args(pam_handle_t *pamh, int argc, const char **argv,
 	memset(a, 0, sizeof(*a));
 	a->methods = ACCORD_METHOD_PASSWORD;
 	a->conf = ACCORD_CONF_PATH;
+	/* a certificate an application passes in is never taken by default */
+	a->cert_sources = PA_CERT_PKCS11 | PA_CERT_CHALLENGE;
 	for (i = 0; i < argc; i++) {
 		const char *arg = argv[i];
 
@@ -375,6 +432,15 @@ static int pa_parse_args(pam_handle_t *pamh, int argc, const char **argv,
 		} else if (!strncmp(arg, "methods=", 8)) {
 			if (pa_parse_methods(pamh, arg + 8, &a->methods) < 0)
 				return -EINVAL;
+		} else if (!strncmp(arg, "cert_source=", 12)) {
+			if (pa_parse_sources(pamh, arg + 12, &a->cert_sources) < 0)
+				return -EINVAL;
+		} else if (!strncmp(arg, "pkcs11_module=", 14)) {
+			if (arg[14] != '/') {
+				pam_syslog(pamh, LOG_ERR, "pkcs11_module= needs an absolute path");
+				return -EINVAL;
+			}
+			a->pkcs11_module = arg + 14;
 		} else if (!strncmp(arg, "appl=", 5)) {
 			if (!arg[5]) {
 				pam_syslog(pamh, LOG_ERR, "appl= needs an application name");
@@ -767,7 +833,15 @@ static int pa_begin(struct pa_call *c, pam_handle_t *pamh, enum pa_phase phase,
 	c->rhost = pa_item(pamh, PAM_RHOST);
 	c->tty = pa_item(pamh, PAM_TTY);
 
-	r = pam_get_user(pamh, &user, NULL);
+	c->cert = phase == PA_AUTH && (c->args.methods & ACCORD_METHOD_CERT);
+	if (c->cert) {
+		/* a certificate names its user: no prompt for one.  A name
+		 * the application gave must match the mapping. */
+		user = pa_item(pamh, PAM_USER);
+		r = PAM_SUCCESS;
+	} else {
+		r = pam_get_user(pamh, &user, NULL);
+	}
 	if (r == PAM_CONV_AGAIN)
 		return PAM_INCOMPLETE;
 	if (r == PAM_SUCCESS && user && *user)
@@ -795,7 +869,7 @@ static int pa_begin(struct pa_call *c, pam_handle_t *pamh, enum pa_phase phase,
 		pa_set_reason(c, ACCORD_R_INTERNAL_ERROR, "%s", "no PAM_SERVICE");
 		return PAM_SUCCESS;
 	}
-	if (!c->user) {
+	if (!c->user && !c->cert) {
 		/* nobody to decide on: the answer an unknown name gets */
 		pa_set_reason(c, ACCORD_R_UNKNOWN_USER, "%s", "no user name");
 		return PAM_SUCCESS;
@@ -806,8 +880,10 @@ static int pa_begin(struct pa_call *c, pam_handle_t *pamh, enum pa_phase phase,
 		return PAM_SUCCESS;
 	}
 	c->ctx.cfg = c->cfg;
-	pa_own_profile(c);
-	c->ctx.secrets = c->secrets;
+	if (c->user) {
+		pa_own_profile(c);
+		c->ctx.secrets = c->secrets;
+	}
 	return PAM_SUCCESS;
 }
 
@@ -854,6 +930,15 @@ static void pa_audit(struct pa_call *c, const char *method)
 	rec.granting = c->d.granting;
 	rec.generation = c->snap_mapped ? c->snap.generation : 0;
 	rec.failures = c->d.failures;
+	if (c->cert && c->cert_sha256[0]) {
+		rec.cert_check = c->cert_check;
+		rec.cert_tier = c->cert_tier;
+		rec.cert_label = c->cert_label;
+		rec.cert_sha256 = c->cert_sha256;
+		rec.cert_serial = c->cert_serial;
+		rec.cert_subject = c->cert_subject;
+		rec.cert_issuer = c->cert_issuer;
+	}
 
 	line[0] = '\0';
 	accord_audit_kv(&rec, line, sizeof(line));
@@ -873,6 +958,8 @@ static const char *pa_method(const struct pa_call *c)
 {
 	unsigned m = c->d.method;
 
+	if (m == ACCORD_METHOD_CERT)
+		return "cert";
 	if (!m)
 		m = (c->args.methods & ACCORD_METHOD_PASSTICKET) &&
 				    !(c->args.methods & ACCORD_METHOD_PASSWORD)
@@ -897,6 +984,179 @@ static struct pa_call *pa_new(void)
 	return calloc(1, sizeof(struct pa_call));
 }
 
+/* ---- certificate logon ------------------------------------------------ */
+
+/*
+ * The view's certificate section and trust set, built at the first
+ * certificate logon of this view (parsing the CAs is the expensive part)
+ * and kept with it.  false (d.reason INTERNAL_ERROR) when either fails.
+ */
+static bool pa_view_certs(struct pa_call *c)
+{
+	struct pa_view *v = c->view;
+	struct accord_certdb db;
+	struct accord_trust *t = NULL;
+	struct accord_err err = { 0 };
+	const void *blob;
+	size_t len;
+	int r;
+
+	pthread_mutex_lock(&pa_view_lock);
+	if (!v->certs_built) {
+		/* built under the lock: rare (once per snapshot generation),
+		 * and it reads only the mapping, no file */
+		accord_snap_certdb(&v->snap, &blob, &len);
+		r = accord_certdb_open(blob, len, &db, &err);
+		if (r == 0)
+			r = accord_certdb_trust(&db, &t, &err);
+		v->certs_err = r;
+		snprintf(v->certs_msg, sizeof(v->certs_msg), "%s", err.msg);
+		if (r == 0) {
+			v->certdb = db;
+			v->trust = t;
+		}
+		v->certs_built = true;
+	}
+	r = v->certs_err;
+	pthread_mutex_unlock(&pa_view_lock);
+	if (r < 0) {
+		pam_syslog(c->pamh, LOG_ERR, "certificate maps and CAs: %s", v->certs_msg);
+		pa_set_reason(c, ACCORD_R_INTERNAL_ERROR, "certificate section: %s", v->certs_msg);
+		return false;
+	}
+	return true;
+}
+
+static void pa_cert_fields(struct pa_call *c, const struct accord_certnames *n)
+{
+	int i;
+
+	for (i = 0; i < 32; i++)
+		snprintf(c->cert_sha256 + 2 * i, 3, "%02x", n->sha256[i]);
+	snprintf(c->cert_serial, sizeof(c->cert_serial), "%s", n->serial);
+	if (accord_dn_format(n->subject, ACCORD_DN_STYLE_RFC4514, c->cert_subject,
+			     sizeof(c->cert_subject)) < 0)
+		snprintf(c->cert_subject, sizeof(c->cert_subject), "(longer than %zu bytes)",
+			 sizeof(c->cert_subject));
+	if (accord_dn_format(n->issuer, ACCORD_DN_STYLE_RFC4514, c->cert_issuer,
+			     sizeof(c->cert_issuer)) < 0)
+		snprintf(c->cert_issuer, sizeof(c->cert_issuer), "(longer than %zu bytes)",
+			 sizeof(c->cert_issuer));
+	snprintf(c->cert_tier, sizeof(c->cert_tier), "none");
+}
+
+/*
+ * methods=cert: a certificate with proof of possession, its chain, its
+ * mapping, then the mapped profile's status.  Returns true when it
+ * decided (c->d.reason), false when no source offered a certificate (the
+ * stack's other methods may go on).
+ */
+static bool pa_cert_auth(struct pa_call *c)
+{
+	struct pa_cert_args a = { 0 };
+	struct pa_cert_result res = { 0 };
+	struct accord_cert_policy pol;
+	struct accord_cert_verdict verdict = { 0 };
+	struct accord_certnames names = { 0 };
+	struct accord_certmap_ctx mctx = { 0 };
+	struct accord_map_outcome out;
+	struct accord_err err = { 0 };
+	char shorthost[256];
+	const char *why = NULL;
+	int pr;
+
+	c->d.method = ACCORD_METHOD_CERT;
+	if (c->d.reason != ACCORD_R_OK)
+		return true; /* no view: refused, audited */
+	a.sources = c->args.cert_sources;
+	a.pkcs11_module = c->args.pkcs11_module;
+	a.host = c->host;
+	a.service = c->service;
+	a.now = c->ctx.now;
+	a.max_age = c->cfg->challenge_max_age;
+	a.debug = c->args.debug;
+	pr = pa_cert_obtain(c->pamh, &a, &res, &why);
+	if (pr == PAM_AUTHINFO_UNAVAIL) {
+		pa_set_reason(c, ACCORD_R_NO_CERT, "no certificate: %s", why ? why : "none offered");
+		return false;
+	}
+	if (pr != PAM_SUCCESS) {
+		pa_set_reason(c, pr == PAM_AUTH_ERR ? ACCORD_R_CERT_POP : ACCORD_R_INTERNAL_ERROR,
+			      "certificate: %s (%s)", why ? why : "refused", res.detail);
+		goto out;
+	}
+	if (!pa_view_certs(c))
+		goto out;
+	if (accord_certnames_from_x509(res.cert, &names, &err) < 0) {
+		pa_set_reason(c, ACCORD_R_CERT_INVALID, "certificate names: %s", err.msg);
+		goto out;
+	}
+	pa_cert_fields(c, &names);
+	accord_cert_policy_from_config(c->cfg, &pol);
+	pol.now = c->ctx.now;
+	if (accord_trust_verify(c->view->trust, res.cert, res.chain, &pol, &verdict) < 0) {
+		pa_set_reason(c, ACCORD_R_INTERNAL_ERROR, "%s", "chain verification failed");
+		goto out;
+	}
+	snprintf(c->cert_check, sizeof(c->cert_check), "%s",
+		 accord_cert_reason_name(verdict.reason));
+	if (verdict.reason != ACCORD_CERT_OK) {
+		pa_set_reason(c, ACCORD_R_CERT_INVALID, "chain refused: %s", verdict.detail);
+		goto out;
+	}
+	/* mapping: RACF's search order over the snapshot's maps */
+	snprintf(shorthost, sizeof(shorthost), "%s", c->host);
+	shorthost[strcspn(shorthost, ".")] = '\0';
+	mctx.service = c->service;
+	mctx.host = shorthost;
+	mctx.rhost = c->rhost;
+	mctx.tty = c->tty;
+	mctx.mode = c->cfg->match ? ACCORD_MATCH_EXACT : ACCORD_MATCH_LDAP;
+	if (accord_certmap_resolve(&c->view->certdb, &names, &mctx, NULL, NULL, &out) < 0) {
+		pa_set_reason(c, ACCORD_R_INTERNAL_ERROR, "%s", "the certificate section is damaged");
+		goto out;
+	}
+	snprintf(c->cert_tier, sizeof(c->cert_tier), "%s",
+		 out.tier == 1 ? "registered" : out.tier == 2 ? "filter" : "none");
+	snprintf(c->cert_label, sizeof(c->cert_label), "%s", out.label);
+	if (out.result == ACCORD_MAP_DENIED) {
+		pa_set_reason(c, ACCORD_R_CERT_NOTRUST, "map %s of %s is NOTRUST", out.label,
+			      out.owner);
+		goto out;
+	}
+	if (out.result != ACCORD_MAPPED) {
+		pa_set_reason(c, ACCORD_R_CERT_UNMAPPED, "%s after %d probes%s%s",
+			      accord_map_result_name(out.result), out.probes,
+			      out.criteria[0] ? ", criteria " : "", out.criteria);
+		goto out;
+	}
+	if (c->user && strcmp(c->user, out.user)) {
+		pa_set_reason(c, ACCORD_R_CERT_MISMATCH, "maps to %s (map %s), not to the user "
+			      "given", out.user, out.label);
+		goto out;
+	}
+	if (!c->user) {
+		snprintf(c->mapped_user, sizeof(c->mapped_user), "%s", out.user);
+		if (pam_set_item(c->pamh, PAM_USER, c->mapped_user) != PAM_SUCCESS) {
+			pa_set_reason(c, ACCORD_R_INTERNAL_ERROR, "%s", "cannot set PAM_USER");
+			goto out;
+		}
+		c->user = c->mapped_user;
+		c->ctx.user = c->user;
+		if (!c->job_user)
+			c->job_user = c->user;
+	}
+	pa_own_profile(c);
+	c->ctx.secrets = c->secrets;
+	if (c->d.reason == ACCORD_R_OK)
+		c->d.reason = accord_decide_cert(&c->ctx, &c->d);
+	c->d.method = ACCORD_METHOD_CERT;
+out:
+	accord_certnames_clear(&names);
+	pa_cert_result_clear(&res);
+	return true;
+}
+
 /* ---- the entry points ----------------------------------------------- */
 
 PA_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
@@ -913,6 +1173,39 @@ PA_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	code = pa_begin(c, pamh, PA_AUTH, argc, argv);
 	if (code != PAM_SUCCESS)
 		goto out;
+
+	if (c->cert) {
+		if (pa_cert_auth(c) ||
+		    !(c->args.methods & (ACCORD_METHOD_PASSWORD | ACCORD_METHOD_PASSTICKET))) {
+			code = pa_finish(c, "cert");
+			goto out;
+		}
+		/* no certificate offered: the stack's secrets, as without cert */
+		c->cert = false;
+		c->d.reason = ACCORD_R_OK;
+		c->d.method = 0;
+		if (!c->user) {
+			const char *user = NULL;
+
+			pr = pam_get_user(pamh, &user, NULL);
+			if (pr == PAM_CONV_AGAIN) {
+				code = PAM_INCOMPLETE;
+				goto out;
+			}
+			if (pr != PAM_SUCCESS || !user || !*user) {
+				pa_set_reason(c, ACCORD_R_UNKNOWN_USER, "%s", "no user name");
+			} else {
+				c->user = user;
+				c->ctx.user = user;
+				if (!c->job_user)
+					c->job_user = user;
+			}
+		}
+		if (c->user && c->view && c->snap_mapped && !c->sec) {
+			pa_own_profile(c);
+			c->ctx.secrets = c->secrets;
+		}
+	}
 
 	r = c->d.reason;
 	if (r == ACCORD_R_OK) {

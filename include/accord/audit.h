@@ -8,7 +8,9 @@
  * JSON fields (all present, strings "" when unknown): time (ISO 8601
  * UTC), host, service, appl, phase, method, result (success|failure),
  * reason (accord_reason_name()), user, job_user, current_user, rhost, tty,
- * granting, generation (number), failures (number, -1 when not counted).
+ * granting, generation (number), failures (number, -1 when not counted);
+ * for certificate logons also cert_check, cert_tier, cert_label,
+ * cert_sha256, cert_serial, cert_subject, cert_issuer.
  * Each string keeps at most 256 bytes of its value (cut between two
  * characters, "..." appended); invalid UTF-8 becomes U+FFFD.
  */
@@ -33,6 +35,12 @@ struct accord_audit_rec {
 				      "undefined", "permit:wheel", "" */
 	uint64_t generation;       /* snapshot generation decided on */
 	int64_t failures;          /* failure count after, -1 not counted */
+	/* certificate logons only (cert_sha256 != NULL adds them all):
+	 * cert_check (the chain verdict: ok, expired, unknown_ca, ...),
+	 * cert_tier (registered | filter | none), cert_label (the map that
+	 * decided), cert_sha256, cert_serial, cert_subject, cert_issuer */
+	const char *cert_check, *cert_tier, *cert_label, *cert_sha256;
+	const char *cert_serial, *cert_subject, *cert_issuer;
 };
 
 /*

@@ -219,6 +219,17 @@ int accord_certdb_ca_next(const struct accord_certdb *db, uint32_t *cursor,
 int accord_certdb_crl_next(const struct accord_certdb *db, uint32_t *cursor,
 			   const unsigned char **der, size_t *len);
 
+/* The trust set (certverify.h) of the section's CAs and CRLs. */
+struct accord_trust;
+int accord_certdb_trust(const struct accord_certdb *db, struct accord_trust **out,
+			struct accord_err *err);
+
+/* accord.conf's crl_check, cert_ku and cert_eku as a verification policy. */
+struct accord_config;
+struct accord_cert_policy;
+void accord_cert_policy_from_config(const struct accord_config *cfg,
+				    struct accord_cert_policy *pol);
+
 /* ---- resolution ---- */
 
 /* An already-parsed certificate: what mapping looks at. */

@@ -40,6 +40,17 @@ enum accord_reason {
 	ACCORD_R_REPLAY,             /* replay: a PassTicket used before */
 	ACCORD_R_TICKET_EXPIRED,     /* ticket_expired: outside its window */
 	ACCORD_R_NO_KEY,             /* no_key: no PassTicket key for the appl */
+	ACCORD_R_NO_CERT,            /* no_certificate: no source offered one */
+	ACCORD_R_CERT_POP,           /* cert_pop_failed: no proof of possession
+					(bad signature, wrong PIN, stale answer) */
+	ACCORD_R_CERT_INVALID,       /* cert_invalid: the chain is refused
+					(expired, unknown CA, revoked, usage...) */
+	ACCORD_R_CERT_UNMAPPED,      /* cert_unmapped: no map (or no criteria
+					entry) matches */
+	ACCORD_R_CERT_NOTRUST,       /* cert_notrust: the deciding map or
+					registration is NOTRUST */
+	ACCORD_R_CERT_MISMATCH,      /* cert_user_mismatch: maps to another user
+					than the one given */
 	ACCORD_R_COUNT
 };
 const char *accord_reason_name(enum accord_reason r);
@@ -49,7 +60,10 @@ const char *accord_reason_name(enum accord_reason r);
 /* RACF PassTickets (include/accord/passticket.h): the typed secret is
  * tried as a ticket for the stack's application. */
 #define ACCORD_METHOD_PASSTICKET 2u
-/* Certificates plug in here (issue 5). */
+/* X.509 certificates (pam_accord methods=cert): proof of possession,
+ * chain verification and mapping happen in the module (certmap.h,
+ * certverify.h); accord_decide_cert() then checks the mapped profile. */
+#define ACCORD_METHOD_CERT 4u
 
 /* A decoded ticket this far (seconds) outside its window is reported as
  * ticket_expired; farther, it is most likely no ticket at all (a random
@@ -156,6 +170,12 @@ enum accord_reason accord_decide_password(const struct accord_logon_ctx *ctx,
 enum accord_reason accord_decide_secret(const struct accord_logon_ctx *ctx,
 					unsigned methods, const char *secret,
 					struct accord_decision *d);
+/* After a certificate was verified and mapped to ctx->user: the profile
+ * must be an accord profile (UNKNOWN_USER: "mapped to unknown user") and
+ * its status must allow a logon (disabled, revoked, expired, protected
+ * unless batch).  No secret is involved: nothing is counted. */
+enum accord_reason accord_decide_cert(const struct accord_logon_ctx *ctx,
+				      struct accord_decision *d);
 /* Password change: old is NULL when root changes it.  Checks status,
  * no-password, the old password (counted first, as for a logon; a right
  * one resets the count), the length rule. */
