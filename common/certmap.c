@@ -510,7 +510,10 @@ int accord_certmap_add(struct accord_state *st, const struct accord_certmap_spec
 	key = malloc(2 * KEY_CAP + 2);
 	if (!key)
 		goto nomem;
+	key[0] = 0;
 	ks = key_of(sdn, key, KEY_CAP);
+	if (ks >= 0)
+		key[ks + 1] = 0; /* an absent issuer filter writes nothing */
 	ki = ks < 0 ? ks : key_of(idn, key + ks + 1, KEY_CAP);
 	if (ks < 0 || ki < 0) {
 		r = accord_err_set(err, -EINVAL, "filter too long");

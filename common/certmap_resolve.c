@@ -447,9 +447,10 @@ int accord_criteria_expand(const char *tmpl, const struct accord_certmap_ctx *ct
 	return (int)n;
 }
 
-/* How well entry pattern matches the expanded name: -1 no match, else
- * (generic components << 16) - literal prefix length (lower is better). */
-static long crit_score(const char *pat, const char *name)
+/* How well entry pattern matches the expanded name: false when it does
+ * not; else *score = (generic components << 16) - literal prefix length
+ * (lower is better). */
+static bool crit_score(const char *pat, const char *name, long *score)
 {
 	long generic = 0, literal = 0;
 	bool in_literal_prefix = true;
@@ -461,20 +462,20 @@ static long crit_score(const char *pat, const char *name)
 		size_t pl, nl;
 
 		if (!pv || !nv || pv - pat != nv - name || strncasecmp(pat, name, (size_t)(pv - pat)))
-			return -1;
+			return false;
 		pl = (size_t)(pe - pv - 1);
 		nl = (size_t)(ne - nv - 1);
 		if (pl && pv[pl] == '*') {
 			/* prefix* : generic component */
 			if (nl < pl - 1 || strncasecmp(pv + 1, nv + 1, pl - 1))
-				return -1;
+				return false;
 			generic++;
 			if (in_literal_prefix)
 				literal += (long)(pv - pat) + (long)pl;
 			in_literal_prefix = false;
 		} else {
 			if (pl != nl || strncasecmp(pv + 1, nv + 1, pl))
-				return -1;
+				return false;
 			if (in_literal_prefix)
 				literal += (long)(pe - pat) + 1;
 		}
@@ -482,8 +483,9 @@ static long crit_score(const char *pat, const char *name)
 		name = *ne ? ne + 1 : ne;
 	}
 	if (*pat || *name)
-		return -1;
-	return generic * 65536 - literal;
+		return false;
+	*score = generic * 65536 - literal;
+	return true;
 }
 
 static int pick_criteria(const struct accord_certdb *db, const char *name,
@@ -491,21 +493,21 @@ static int pick_criteria(const struct accord_certdb *db, const char *name,
 {
 	uint32_t cur = 0;
 	struct cdb_rec r;
-	long best = -1;
+	long best = 0, s;
+	bool found = false;
 	int e;
 
 	while ((e = next_ok(db, CDB_CRIT, &cur, &r)) == 0) {
-		long s = crit_score(r.f[0], name);
-
-		if (s < 0 || (best >= 0 && s >= best))
+		if (!crit_score(r.f[0], name, &s) || (found && s >= best))
 			continue; /* no match, or no better than the one held */
 		best = s;
+		found = true;
 		snprintf(out->criteria_entry, sizeof(out->criteria_entry), "%s", r.f[0]);
 		snprintf(out->user, sizeof(out->user), "%s", r.f[1]);
 	}
 	if (e == -EBADMSG)
 		return e;
-	return best < 0 ? -ENOENT : 0;
+	return found ? 0 : -ENOENT;
 }
 
 /* ---- resolution ------------------------------------------------------- */
