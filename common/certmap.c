@@ -1342,7 +1342,7 @@ int state_certs_serialize(const struct accord_state *st, uint64_t seed, unsigned
 
 		if (!g->live)
 			continue;
-		k = malloc(il + sl + 3);
+		k = malloc(il + sl + 3 > 33 ? il + sl + 3 : 33); /* 'S' + SHA-256 too */
 		if (!k)
 			goto nomem;
 		k[0] = 'S';

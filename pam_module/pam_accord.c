@@ -1146,7 +1146,8 @@ static bool pa_cert_auth(struct pa_call *c)
 		if (!c->job_user)
 			c->job_user = c->user;
 	}
-	pa_own_profile(c);
+	if (!c->sec) /* a user given up front was looked at by pa_begin() */
+		pa_own_profile(c);
 	c->ctx.secrets = c->secrets;
 	if (c->d.reason == ACCORD_R_OK)
 		c->d.reason = accord_decide_cert(&c->ctx, &c->d);

@@ -503,6 +503,7 @@ static void test_snapshot_round_trip(void **state)
 	X509_free(x);
 	accord_state_free(st2);
 	accord_snapshot_unmap(&snap);
+	free(buf);
 	accord_state_free(st);
 }
 
