@@ -22,7 +22,13 @@
 #   sshd_test.sh MODULE NSS_MODULE PAMFIX STACK [PRELOAD...]
 #
 # ACCORDCTL (environment): this build's accordctl, for the PassTicket
-# key and tickets.
+# key and tickets, and the certificate maps.
+# MKCERT, ACCORD_SIGN (environment): the test-certificate tool and the
+# challenge client, for certificate logons (methods=cert,
+# cert_source=challenge): alice logs in with accord-sign answering every
+# keyboard-interactive prompt as ssh's SSH_ASKPASS; a signature made with
+# another key, a signature replayed from an earlier logon, and alice's
+# certificate presented for carol are refused.
 #
 # STACK: the example /etc/pam.d/sshd (conf/pam.d/sshd), used as it is
 # except that pam_accord.so is named by its build path with conf= of the
@@ -358,6 +364,77 @@ else
 		not_ok "no ticket in the audit file or sshd's log"
 	else
 		ok "no ticket in the audit file or sshd's log"
+	fi
+fi
+
+# ---- certificates: the challenge through keyboard-interactive ----------
+# accord-sign is ssh's SSH_ASKPASS: ssh runs it once per prompt, and it
+# answers each step (certificate parts, then the signature) from the
+# environment's ACCORD_SIGN_CERT and ACCORD_SIGN_KEY.
+if [ -z "${MKCERT:-}" ] || [ -z "${ACCORD_SIGN:-}" ] || [ -z "$CTL" ]; then
+	not_ok "MKCERT, ACCORD_SIGN and ACCORDCTL name this build's tools" \
+		"MKCERT=${MKCERT:-} ACCORD_SIGN=${ACCORD_SIGN:-}"
+else
+	C=$W/certs
+	mkdir -p "$C"
+	for step in "ca $C/ca --subject /C=GB/O=Example/CN=SSH-Test-CA" \
+		"leaf $C/alice --ca $C/ca --subject /C=GB/O=Example/OU=Staff/CN=alice" \
+		"leaf $C/other --ca $C/ca --subject /C=GB/O=Example/OU=Staff/CN=other"; do
+		# shellcheck disable=SC2086
+		"$MKCERT" $step >"$W/mkcert.out" 2>&1 || bail "mkcert $step" "$(cat "$W/mkcert.out")"
+	done
+	ctl ca add "$C/ca.crt" --label sshca >"$W/ca.out" 2>&1 ||
+		bail "accordctl ca add" "$(cat "$W/ca.out")"
+	ctl certmap add --user alice --sdn 'CN=alice.OU=Staff.O=Example.C=GB' \
+		--idn 'CN=SSH-Test-CA.O=Example.C=GB' --label alice-cert >"$W/map.out" 2>&1 ||
+		bail "accordctl certmap add" "$(cat "$W/map.out")"
+	# the stack: certificates only (sshd reads its PAM service at every
+	# connection)
+	sed -e "/^auth/s|pam_accord\.so|$MODULE conf=$A/accord.conf methods=cert cert_source=challenge|" \
+		-e "/^auth/!s|pam_accord\.so|$MODULE conf=$A/accord.conf|" "$STACK" >"$W/pam.d/sshd"
+	# capture: the answers go through, and the signature is kept
+	cat >"$W/capture-askpass" <<SH
+#!/bin/sh
+out=\$("$ACCORD_SIGN" "\$1") || exit 1
+case "\$1" in *want=signature*) printf '%s\n' "\$out" >"$W/saved-sig" ;; esac
+printf '%s\n' "\$out"
+SH
+	cat >"$W/replay-askpass" <<SH
+#!/bin/sh
+case "\$1" in *want=signature*) cat "$W/saved-sig" ;; *) exec "$ACCORD_SIGN" "\$1" ;; esac
+SH
+	chmod 755 "$W/capture-askpass" "$W/replay-askpass"
+	chmod 600 "$C/alice.key" "$C/other.key"
+	ASK=(-o PreferredAuthentications=keyboard-interactive -o PubkeyAuthentication=no
+		-o NumberOfPasswordPrompts=1)
+	signed() { # ASKPASS KEY USER COMMAND
+		env SSH_ASKPASS="$1" SSH_ASKPASS_REQUIRE=force DISPLAY=:0 \
+			ACCORD_SIGN_CERT="$C/alice.crt" ACCORD_SIGN_KEY="$2" \
+			setsid -w "${SSH[@]}" "${ASK[@]}" "$3@127.0.0.1" "$4" </dev/null
+	}
+	out=$(signed "$W/capture-askpass" "$C/alice.key" alice 'id -u' 2>"$W/c.err")
+	check "alice logs in with her certificate (accord-sign as SSH_ASKPASS)" "$auid" "$out"
+	check_audit "audit: alice's certificate logon, mapped by alice-cert (step 1)" \
+		auth ok alice method=cert cert_label=alice-cert cert_tier=filter cert_check=ok
+	check_audit "audit: the account phase after the certificate" account ok alice
+	out=$(signed "$W/replay-askpass" "$C/alice.key" alice 'echo in' 2>"$W/c.err")
+	if [ -z "$out" ] && [ -s "$W/saved-sig" ]; then
+		ok "a signature replayed from the last logon is refused"
+	else
+		not_ok "a signature replayed from the last logon is refused" "$out"
+	fi
+	check_audit "audit: the replayed answer (cert_pop_failed)" auth cert_pop_failed alice \
+		method=cert
+	out=$(signed "$ACCORD_SIGN" "$C/other.key" alice 'echo in' 2>"$W/c.err")
+	check "alice's certificate with another key is refused" "" "$out"
+	out=$(signed "$ACCORD_SIGN" "$C/alice.key" carol 'echo in' 2>"$W/c.err")
+	check "alice's certificate does not log carol in" "" "$out"
+	check_audit "audit: alice's certificate presented for carol" auth cert_user_mismatch carol \
+		cert_label=alice-cert
+	if grep -q "Accepted keyboard-interactive/pam for alice" "$W/sshd.log"; then
+		ok "sshd logged the certificate logon as keyboard-interactive/pam"
+	else
+		not_ok "sshd logged the certificate logon" "$(tail -20 "$W/sshd.log")"
 	fi
 fi
 
