@@ -138,7 +138,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 CACHE_SO=$(dpkg -L libnss-cache | grep '/libnss_cache\.so\.2$' | head -1)
 EXTRA_SO=$(dpkg -L libnss-extrausers | grep '/libnss_extrausers\.so\.2$' | grep -v lib32 | head -1)
-LIBC_SO=$(ldconfig -p | awk '/libc\.so\.6 .*x86-64|libc\.so\.6 .*AArch64/ {print $NF; exit}')
+LIBC_SO=$(ldconfig -p | awk '/libc\.so\.6 .*x86-64|libc\.so\.6 .*AArch64/ {if (!p) p = $NF} END {print p}')
 [ -n "$LIBC_SO" ] || LIBC_SO=libc.so.6
 
 # --- build --------------------------------------------------------------------

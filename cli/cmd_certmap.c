@@ -644,6 +644,7 @@ static int map_test(struct cli *c, int argc, char **argv)
 			json_object_object_add(jo, "criteria_entry",
 					       json_object_new_string(out.criteria_entry));
 		json_object_object_add(jo, "user", json_object_new_string(out.user));
+		json_object_object_add(jo, "dot_compat", json_object_new_boolean(out.dot_compat));
 		json_object_object_add(jo, "logon", json_object_new_boolean(exitc == 0));
 		print_json(jo);
 	} else {
@@ -652,6 +653,10 @@ static int map_test(struct cli *c, int argc, char **argv)
 			       out.tier == 1 ? "registered certificate" : "filter, step ",
 			       out.tier == 1 ? "" : (char[]){ (char)('0' + out.step), 0 },
 			       out.result == ACCORD_MAP_DENIED ? "NOTRUST" : "TRUST");
+		if (out.dot_compat)
+			printf("Note: a value of the certificate ends in '.' where the filter has "
+			       "RACF's single '.' separator;\n      it matches as RACF would; "
+			       "write the filter with commas (RFC 4514) to be exact\n");
 		if (out.criteria[0])
 			printf("Criteria: %s -> entry %s\n", out.criteria,
 			       out.criteria_entry[0] ? out.criteria_entry : "(none)");
@@ -742,8 +747,10 @@ static int do_import(struct accord_state *st, void *p, struct accord_err *e)
 		}
 		if (r == -ENOMEM)
 			return accord_err_set(e, r, "out of memory");
-		if (r < 0)
-			snprintf(a->result[i], sizeof(a->result[i]), "%s", one.msg);
+		/* r > 0: the same criteria entry exists, nothing was imported */
+		if (r != 0)
+			snprintf(a->result[i], sizeof(a->result[i]), "%s",
+				 r < 0 ? one.msg : "the same entry is already in the registry");
 		else
 			a->taken++;
 	}

@@ -571,11 +571,10 @@ int accord_certmap_add(struct accord_state *st, const struct accord_certmap_spec
 	cs->nmaps++;
 	key = NULL;
 	sdn_text = idn_text = NULL;
-	if ((sdn && (sdn->warnings & ACCORD_DN_W_TRAILING_DOT)) ||
-	    (idn && (idn->warnings & ACCORD_DN_W_TRAILING_DOT)))
-		warn(w, "a value ends at a single '.' separator: a certificate value with a "
-			"trailing '.' also matches; write the filter with commas (RFC 4514) "
-			"to be exact");
+	/* RACF's single '.' separator: a certificate value with a trailing
+	 * '.' also matches.  Every dotted filter has such separators, so the
+	 * warning is given where it matters: when a match needed the rule
+	 * (certmap test says so), not here. */
 	if ((sdn && (sdn->warnings & ACCORD_DN_W_MAIL)) ||
 	    (idn && (idn->warnings & ACCORD_DN_W_MAIL)))
 		warn(w, "MAIL= is the LDAP mail attribute; IBM listings sometimes mean E= "

@@ -531,9 +531,10 @@ const char *accord_map_result_name(enum accord_map_result r)
  * hash key is a superset: exact mode and "value." compatibility are
  * decided here. */
 static int filter_holds(const char *text, const struct accord_dn *name,
-			enum accord_dn_match mode)
+			enum accord_dn_match mode, bool *dot_compat)
 {
 	struct accord_dn *f = NULL;
+	size_t i, k;
 	int ok;
 
 	if (!*text)
@@ -541,6 +542,14 @@ static int filter_holds(const char *text, const struct accord_dn *name,
 	if (!name || accord_dn_parse(text, ACCORD_DN_AUTO, 0, &f, NULL) < 0)
 		return -EBADMSG; /* it parsed when it was added */
 	ok = accord_dn_suffix_match(f, name, mode);
+	if (ok && dot_compat && (f->warnings & ACCORD_DN_W_TRAILING_DOT)) {
+		/* explain mode: would it match without the single-dot rule? */
+		for (i = 0; i < f->nrdn; i++)
+			for (k = 0; k < f->rdn[i].nava; k++)
+				f->rdn[i].ava[k].flags &= ~ACCORD_AVA_DOT_COMPAT;
+		if (!accord_dn_suffix_match(f, name, mode))
+			*dot_compat = true;
+	}
 	accord_dn_free(f);
 	return ok;
 }
@@ -635,9 +644,13 @@ static int filter_probe(struct resolver *rs, int step, const char *what, size_t 
 	if (e == -EBADMSG)
 		return e;
 	if (e == 0) {
-		hold = filter_holds(r.f[4], n->subject, rs->ctx->mode);
+		bool *dc = rs->cb ? &rs->out->dot_compat : NULL;
+
+		hold = filter_holds(r.f[4], n->subject, rs->ctx->mode, dc);
 		if (hold == 1)
-			hold = filter_holds(r.f[5], n->issuer, rs->ctx->mode);
+			hold = filter_holds(r.f[5], n->issuer, rs->ctx->mode, dc);
+		if (hold != 1)
+			rs->out->dot_compat = false;
 		if (hold < 0)
 			return hold;
 		if (hold == 0)

@@ -288,6 +288,10 @@ struct accord_map_outcome {
 	char user[ACCORD_LABEL_MAX + 1];    /* the resulting user when MAPPED */
 	char criteria[ACCORD_CRITERIA_MAX + 1]; /* expanded criteria */
 	char criteria_entry[ACCORD_CRITERIA_MAX + 1]; /* the entry that won */
+	bool dot_compat;        /* (explain mode: with a probe callback) the
+				   winner matched only because a filter value
+				   before RACF's single '.' separator also
+				   matches the certificate's value + "." */
 };
 
 /* Resolves names against db.  probe (may be NULL) sees every probe in
