@@ -302,6 +302,32 @@ int accord_certmap_resolve(const struct accord_certdb *db,
 			   accord_probe_cb probe, void *probe_ctx,
 			   struct accord_map_outcome *out);
 
+/* ---- the one call for applications ---- */
+
+/*
+ * For a program that already holds a client's certificate (a TLS gateway
+ * that verified possession, a daemon switching identity for a client, as
+ * z/OS's pthread_security_np): verify the chain against the registry's
+ * CAs and CRLs and map it, as pam_accord would for service `appl`.  Reads
+ * accord.conf (conf_path, NULL: the installed one) and the host-local
+ * snapshot it names, with their owner and mode checks.  Returns 0 with
+ * out filled (decide on out->ok: the chain verified and the certificate
+ * maps to out->map.user), or a negative errno when the configuration,
+ * the snapshot or the certificate cannot be read (err says which).
+ * Mapping is not authentication: the caller must have verified that the
+ * client holds the certificate's key.
+ */
+struct accord_cert_decision {
+	bool ok;
+	int chain;                  /* enum accord_cert_reason */
+	char chain_detail[256];
+	struct accord_map_outcome map;
+	uint64_t generation;        /* of the snapshot decided on */
+};
+int accord_cert_map_der(const char *conf_path, const unsigned char *der, size_t len,
+			const char *appl, struct accord_cert_decision *out,
+			struct accord_err *err);
+
 /* Criteria: expands tmpl with ctx ("&SERVICE" etc.; a missing variable
  * drops its component), then picks the entry with the fewest generic
  * components, then the longest literal prefix.  Exposed for tests. */

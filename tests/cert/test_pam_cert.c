@@ -506,10 +506,36 @@ static void test_pkcs11(void **state)
 	expect_reason("cert_pop_failed");
 }
 
+/* The one-call API for applications reads what the module reads. */
+static void test_api(void **state)
+{
+	struct accord_cert_decision d;
+	struct accord_err err = { 0 };
+	unsigned char *der;
+	size_t len;
+
+	(void)state;
+	der = der_of(T.alice.x509, &len);
+	assert_int_equal(accord_cert_map_der(T.f.conf, der, len, "app", &d, &err), 0);
+	assert_true(d.ok);
+	assert_string_equal(d.map.user, "alice");
+	assert_string_equal(d.map.label, "alice");
+	free(der);
+	der = der_of(T.foreign.x509, &len);
+	assert_int_equal(accord_cert_map_der(T.f.conf, der, len, "app", &d, &err), 0);
+	assert_false(d.ok);
+	assert_int_equal(d.chain, ACCORD_CERT_UNKNOWN_CA);
+	assert_int_equal(d.map.result, ACCORD_MAPPED); /* mapped, but the chain is refused */
+	free(der);
+	assert_int_equal(accord_cert_map_der(T.f.conf, (const unsigned char *)"junk", 4, "app", &d,
+					     &err), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_application),
+		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_fallback),
 		cmocka_unit_test(test_challenge),
 		cmocka_unit_test(test_pkcs11),
