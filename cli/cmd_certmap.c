@@ -85,9 +85,9 @@ static int read_crl(struct cli *c, const char *path, unsigned char **der, size_t
 	unsigned char *p = NULL;
 	int r, l;
 
-	r = fu_read_file(path, 64u << 20, &data, &n);
+	r = fu_read_file(path, 1u << 20, &data, &n);
 	if (r < 0)
-		return input_error(c, path, r, r == -EFBIG ? "larger than 64 MiB" : NULL);
+		return input_error(c, path, r, r == -EFBIG ? "larger than 1 MiB" : NULL);
 	if (n > 10 && strstr(data, "-----BEGIN X509 CRL-----")) {
 		BIO *b = BIO_new_mem_buf(data, (int)n);
 
@@ -196,16 +196,20 @@ struct opts {
 static int parse_opts(int argc, char **argv, const char *what, const char *allowed,
 		      int nargs, const char *argname, struct opts *o)
 {
-	int k;
+	int k, idx = 0;
 
 	memset(o, 0, sizeof(*o));
 	optind = 0;
 	opterr = 0;
-	while ((k = getopt_long(argc, argv, ":", map_opts, NULL)) != -1) {
+	while ((k = getopt_long(argc, argv, ":", map_opts, &idx)) != -1) {
 		if (k == ':')
 			return usage_error("%s needs a value", argv[optind - 1]);
-		if (k == '?' || !strchr(allowed, k))
+		/* a known option's name from the table: optind is already past
+		 * its value when that was a separate word */
+		if (k == '?')
 			return usage_error("%s: unknown option '%s'", what, argv[optind - 1]);
+		if (!strchr(allowed, k))
+			return usage_error("%s: unknown option '--%s'", what, map_opts[idx].name);
 		if (k == O_VAR) {
 			if (o->nvars == sizeof(o->vars) / sizeof(o->vars[0]) || !strchr(optarg, '='))
 				return usage_error("%s: --var NAME=VALUE (at most 16)", what);
@@ -213,7 +217,7 @@ static int parse_opts(int argc, char **argv, const char *what, const char *allow
 			continue;
 		}
 		if (o->set[k])
-			return usage_error("%s: '%s' given twice", what, argv[optind - 1]);
+			return usage_error("%s: '--%s' given twice", what, map_opts[idx].name);
 		o->set[k] = true;
 		o->v[k] = optarg;
 	}
@@ -587,8 +591,9 @@ static int map_test(struct cli *c, int argc, char **argv)
 	ctx.mode = c->cfg.match ? ACCORD_MATCH_EXACT : ACCORD_MATCH_LDAP;
 	accord_cert_policy_from_config(&c->cfg, &pol);
 	r = build_trust(&v.db, &trust, &e);
-	if (r == 0)
-		r = accord_trust_verify(trust, x, chain, &pol, &verdict);
+	if (r == 0 && (r = accord_trust_verify(trust, x, chain, &pol, &verdict)) < 0)
+		accord_err_set(&e, r, "the chain cannot be verified (check cert_eku and "
+			       "crl_check in accord.conf)");
 	if (r == 0)
 		r = accord_certnames_from_x509(x, &names, &e);
 	if (r < 0) {

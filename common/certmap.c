@@ -111,6 +111,7 @@ void state_certs_free(struct accord_state *st)
 		free(g->label);
 		free(g->user);
 		free(g->issuer);
+		free(g->issuer_key);
 		free(g->serial);
 		free(g->subject);
 	}
@@ -416,7 +417,7 @@ static int from_start(const char *what, const struct accord_dn *name, const char
 		r = accord_dn_starting_point(name, sp, &k);
 		accord_dn_free(sp);
 		if (r < 0)
-			return accord_err_set(err, -ENOENT, "%s starting point '%s' not found "
+			return accord_err_set(err, -EINVAL, "%s starting point '%s' not found "
 					      "in the certificate (RACF IRRD141I)", what, start);
 	}
 	if (k == 0)
@@ -729,7 +730,7 @@ int accord_certreg_add(struct accord_state *st, const unsigned char *der, size_t
 		if (!o->live)
 			continue;
 		if (!memcmp(o->sha256, cn.sha256, 32) ||
-		    (!strcmp(o->serial, cn.serial) && !strcmp(o->issuer, ikey))) {
+		    (!strcmp(o->serial, cn.serial) && !strcmp(o->issuer_key, ikey))) {
 			r = accord_err_set(err, -EEXIST, "this certificate is already "
 					   "registered to %s (label '%s')", o->user, o->label);
 			goto out;
@@ -746,20 +747,23 @@ int accord_certreg_add(struct accord_state *st, const unsigned char *der, size_t
 	memcpy(g->sha256, cn.sha256, 32);
 	g->label = strdup(label);
 	g->user = strdup(user);
-	g->issuer = strdup(ikey);
+	g->issuer_key = strdup(ikey);
 	g->serial = strdup(cn.serial);
 	g->status = notrust ? ACCORD_MAP_NOTRUST : ACCORD_MAP_TRUST;
 	g->created = st->now;
 	g->live = true;
 	g->old_off = UINT32_MAX;
-	if (g->label && g->user && g->issuer && g->serial)
+	if (g->label && g->user && g->issuer_key && g->serial)
 		r = name_text(X509_get_subject_name(x), &g->subject, NULL, err);
 	else
 		r = -ENOMEM;
+	if (r == 0)
+		r = name_text(X509_get_issuer_name(x), &g->issuer, NULL, err);
 	if (r < 0 || add_label(cs, user, label, CDB_REG, (uint32_t)cs->nregs) < 0) {
 		free(g->label);
 		free(g->user);
 		free(g->issuer);
+		free(g->issuer_key);
 		free(g->serial);
 		free(g->subject);
 		goto nomem;
@@ -778,6 +782,20 @@ out_x:
 }
 
 /* ---- criteria entries ------------------------------------------------- */
+
+/* A '.' that separates components: followed by a keyword and '=' (the
+ * rule templates and expanded names follow too, so values such as host
+ * names and addresses keep their dots). */
+static bool crit_separator(const char *p)
+{
+	const char *q = p + 1;
+
+	if (*p != '.')
+		return false;
+	while (isalnum((unsigned char)*q) || *q == '_')
+		q++;
+	return q > p + 1 && *q == '=';
+}
 
 /* "KEY=value.KEY=value": keys are letters, digits and '_'; values are not
  * empty, have no blanks or control characters; '*' only at a value's end. */
@@ -798,7 +816,7 @@ static int check_crit_name(const char *name, struct accord_err *err)
 			return accord_err_set(err, -EINVAL, "criteria name '%s': expected "
 					      "KEYWORD=value at '%s'", name, k);
 		k = ++p;
-		while (*p && *p != '.') {
+		while (*p && !crit_separator(p)) {
 			if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '&')
 				return accord_err_set(err, -EINVAL, "criteria name '%s': "
 						      "character %d not allowed in a value",
@@ -908,9 +926,10 @@ int accord_ca_add(struct accord_state *st, const unsigned char *der, size_t len,
 	x = parse_der(der, len, err);
 	if (!x)
 		return -EINVAL;
-	if (X509_check_ca(x) < 1) {
+	if (X509_check_ca(x) != 1) {
 		r = accord_err_set(err, -EINVAL, "this certificate is not a CA certificate "
-				   "(basicConstraints CA:TRUE missing)");
+				   "(a version 3 certificate with basicConstraints CA:TRUE is "
+				   "needed)");
 		goto out;
 	}
 	if (!X509_digest(x, EVP_sha256(), sha, &mdlen)) {
@@ -1013,7 +1032,7 @@ int accord_crl_add(struct accord_state *st, const unsigned char *der, size_t len
 
 	if (!cs)
 		return accord_err_set(err, -ENOMEM, "out of memory");
-	if (len <= (64u << 20))
+	if (len <= (1u << 20)) /* the verifier's limit too */
 		crl = d2i_X509_CRL(NULL, &p, (long)len);
 	if (!crl || p != der + len) {
 		X509_CRL_free(crl);
@@ -1027,8 +1046,17 @@ int accord_crl_add(struct accord_state *st, const unsigned char *der, size_t len
 			continue;
 		x = d2i_X509(NULL, &q, (long)cs->cas[i].len);
 		if (x && !X509_NAME_cmp(X509_get_subject_name(x), X509_CRL_get_issuer(crl)) &&
-		    X509_CRL_verify(crl, X509_get0_pubkey(x)) == 1)
+		    X509_CRL_verify(crl, X509_get0_pubkey(x)) == 1) {
+			if ((X509_get_extension_flags(x) & EXFLAG_KUSAGE) &&
+			    !(X509_get_key_usage(x) & KU_CRL_SIGN)) {
+				X509_free(x);
+				r = accord_err_set(err, -EINVAL, "CA '%s' signed this CRL but "
+						   "its key usage has no cRLSign",
+						   cs->cas[i].label);
+				goto out;
+			}
 			ca = (int)i;
+		}
 		X509_free(x);
 	}
 	if (ca < 0) {
@@ -1264,7 +1292,7 @@ int state_certs_serialize(const struct accord_state *st, uint64_t seed, unsigned
 	}
 	for (i = 0; i < cs->nregs; i++) {
 		const struct accord_certreg *g = &cs->regs[i];
-		size_t il = strlen(g->issuer), sl = strlen(g->serial);
+		size_t il = strlen(g->issuer_key), sl = strlen(g->serial);
 		const void *f[7];
 		size_t fl[7];
 
@@ -1274,7 +1302,7 @@ int state_certs_serialize(const struct accord_state *st, uint64_t seed, unsigned
 		ikey = malloc(il + sl + 2);
 		if (!ikey)
 			goto nomem;
-		memcpy(ikey, g->issuer, il);
+		memcpy(ikey, g->issuer_key, il);
 		ikey[il] = CDB_KEY_SEP;
 		memcpy(ikey + il + 1, g->serial, sl + 1);
 		f[0] = g->sha256;
@@ -1288,7 +1316,7 @@ int state_certs_serialize(const struct accord_state *st, uint64_t seed, unsigned
 		f[4] = g->subject;
 		fl[4] = strlen(g->subject);
 		f[5] = g->issuer;
-		fl[5] = il;
+		fl[5] = strlen(g->issuer);
 		f[6] = g->serial;
 		fl[6] = sl;
 		roff[nr++] = wrec(&w, ro, CDB_REG, g->status, g->created, g->created, 7, f, fl);
@@ -1336,7 +1364,7 @@ int state_certs_serialize(const struct accord_state *st, uint64_t seed, unsigned
 		}
 	for (i = 0; i < cs->nregs; i++) {
 		const struct accord_certreg *g = &cs->regs[i];
-		size_t il = strlen(g->issuer), sl = strlen(g->serial);
+		size_t il = strlen(g->issuer_key), sl = strlen(g->serial);
 		char *k;
 
 		if (!g->live)
@@ -1348,7 +1376,7 @@ int state_certs_serialize(const struct accord_state *st, uint64_t seed, unsigned
 		memcpy(k + 1, g->sha256, 32);
 		index_put(w.p + rio, rs, seed, k, 33, roff[nr]);
 		k[0] = 'I';
-		memcpy(k + 1, g->issuer, il);
+		memcpy(k + 1, g->issuer_key, il);
 		k[il + 1] = CDB_KEY_SEP;
 		memcpy(k + il + 2, g->serial, sl);
 		index_put(w.p + rio, rs, seed, k, il + sl + 2, roff[nr]);
@@ -1469,12 +1497,20 @@ static int load_rec(struct accord_state *st, struct certstore *cs, const struct 
 		g->user = fdup(r, 3);
 		g->subject = fdup(r, 4);
 		g->issuer = fdup(r, 5);
+		{
+			const char *sep = memchr(r->f[1], CDB_KEY_SEP, r->flen[1]);
+
+			if (!sep || strcmp(sep + 1, r->f[6]))
+				return -EBADMSG;
+			g->issuer_key = strndup(r->f[1], (size_t)(sep - r->f[1]));
+		}
 		g->serial = fdup(r, 6);
 		g->status = r->status;
 		g->created = r->created;
 		g->live = true;
 		g->old_off = r->off;
-		if (!g->label || !g->user || !g->subject || !g->issuer || !g->serial)
+		if (!g->label || !g->user || !g->subject || !g->issuer || !g->issuer_key ||
+		    !g->serial)
 			return -ENOMEM;
 		if (label_taken(cs, g->user, g->label))
 			return -EBADMSG;

@@ -363,15 +363,17 @@ static const char *ctx_var(const struct accord_certmap_ctx *c, const char *name,
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
-		if (strlen(builtin[i].name) == len && !strncasecmp(builtin[i].name, name, len))
-			return *(const char *const *)(const void *)((const char *)c + builtin[i].off);
+	/* what the application passes wins over what the module knows (an
+	 * application is the one to say which zone a client is in) */
 	for (i = 0; i < c->nvars; i++) {
 		const char *v = c->vars[i], *eq = strchr(v, '=');
 
 		if (eq && (size_t)(eq - v) == len && !strncasecmp(v, name, len))
 			return eq + 1;
 	}
+	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+		if (strlen(builtin[i].name) == len && !strncasecmp(builtin[i].name, name, len))
+			return *(const char *const *)(const void *)((const char *)c + builtin[i].off);
 	return NULL;
 }
 

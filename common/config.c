@@ -95,11 +95,34 @@ static int set_eku(char *dst, size_t cap, const char *key, const char *v,
 	if (!*v || strlen(v) >= cap)
 		return accord_err_set(err, -EINVAL, "%s:%u: %s must be 'any' or a list of at "
 				      "most %zu characters", where, line, key, cap - 1);
-	for (p = v; *p; p++)
-		if (!(isalnum((unsigned char)*p) || *p == '.' || *p == ','))
-			return accord_err_set(err, -EINVAL, "%s:%u: %s: unexpected character "
-					      "'%c' (names such as clientAuth or dotted OIDs, "
-					      "separated by commas)", where, line, key, *p);
+	static const char *const names[] = { "clientAuth", "serverAuth", "emailProtection",
+					     "codeSigning", "msSmartcardLogin", "pkinit", NULL };
+
+	if (!strcmp(v, "any")) {
+		strcpy(dst, v);
+		return 0;
+	}
+	for (p = v;;) {
+		size_t n = strcspn(p, ","), i;
+		bool ok = false;
+
+		for (i = 0; names[i] && !ok; i++)
+			ok = strlen(names[i]) == n && !strncmp(p, names[i], n);
+		if (!ok && n && isdigit((unsigned char)p[0])) {
+			/* a dotted OID: digits and dots, not ending in a dot */
+			ok = p[n - 1] != '.';
+			for (i = 0; i < n && ok; i++)
+				ok = isdigit((unsigned char)p[i]) || (p[i] == '.' && p[i + 1] != '.');
+		}
+		if (!ok)
+			return accord_err_set(err, -EINVAL, "%s:%u: %s: '%.*s' is not an extended "
+					      "key usage (clientAuth, serverAuth, emailProtection, "
+					      "codeSigning, msSmartcardLogin, pkinit, a dotted OID, "
+					      "or 'any' alone)", where, line, key, (int)n, p);
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
 	strcpy(dst, v);
 	return 0;
 }

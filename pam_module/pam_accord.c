@@ -930,7 +930,7 @@ static void pa_audit(struct pa_call *c, const char *method)
 	rec.granting = c->d.granting;
 	rec.generation = c->snap_mapped ? c->snap.generation : 0;
 	rec.failures = c->d.failures;
-	if (c->cert && c->cert_sha256[0]) {
+	if (c->cert && (c->cert_sha256[0] || c->cert_check[0])) {
 		rec.cert_check = c->cert_check;
 		rec.cert_tier = c->cert_tier;
 		rec.cert_label = c->cert_label;
@@ -1076,13 +1076,25 @@ static bool pa_cert_auth(struct pa_call *c)
 	a.max_age = c->cfg->challenge_max_age;
 	a.debug = c->args.debug;
 	pr = pa_cert_obtain(c->pamh, &a, &res, &why);
-	if (pr == PAM_AUTHINFO_UNAVAIL) {
+	/* a certificate an application passed is used once: it must not
+	 * reach the session's environment */
+	if (a.sources & PA_CERT_APPLICATION) {
+		(void)pam_putenv(c->pamh, "ACCORD_CERT");
+		(void)pam_putenv(c->pamh, "ACCORD_CERT_CHAIN");
+	}
+	if (pr == PAM_AUTHINFO_UNAVAIL || pr == PAM_CONV_ERR) {
+		/* nothing offered, or a conversation that cannot carry the
+		 * challenge (sshd's password conversation): the stack's other
+		 * methods may go on */
 		pa_set_reason(c, ACCORD_R_NO_CERT, "no certificate: %s", why ? why : "none offered");
+		snprintf(c->cert_check, sizeof(c->cert_check), "%s", why ? why : "no_certificate");
 		return false;
 	}
 	if (pr != PAM_SUCCESS) {
 		pa_set_reason(c, pr == PAM_AUTH_ERR ? ACCORD_R_CERT_POP : ACCORD_R_INTERNAL_ERROR,
 			      "certificate: %s (%s)", why ? why : "refused", res.detail);
+		/* the audit record says how the proof failed */
+		snprintf(c->cert_check, sizeof(c->cert_check), "%s", why ? why : "refused");
 		goto out;
 	}
 	if (!pa_view_certs(c))

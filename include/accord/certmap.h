@@ -61,7 +61,8 @@ struct accord_certreg {
 	char *label;
 	char *user;
 	unsigned char sha256[32];
-	char *issuer;       /* issuer DN, RFC 4514 (display and key) */
+	char *issuer;       /* issuer DN, RFC 4514, as in the certificate */
+	char *issuer_key;   /* its canonical key (accord_dn_key), for lookups */
 	char *serial;       /* upper-case hex, no leading zeros */
 	char *subject;      /* RFC 4514, display */
 	uint32_t status;

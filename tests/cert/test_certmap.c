@@ -338,6 +338,12 @@ static void test_criteria(void **state)
 	assert_int_equal(accord_certcrit_add(st, "SERVICE", "ops", &e), -EINVAL);
 	assert_int_equal(accord_certcrit_add(st, "SERVICE=a*b", "ops", &e), -EINVAL);
 	assert_int_equal(accord_certcrit_add(st, "SERVICE=x", "nobody", &e), -ENOENT);
+	/* values keep their dots: a host name or an address */
+	assert_int_equal(accord_certcrit_add(st, "SERVICE=sshd.HOST=db1.example.com", "dave", &e), 0);
+	ctx.service = "sshd";
+	ctx.host = "db1.example.com";
+	out = resolve_ctx(st, x, &ctx, NULL);
+	assert_string_equal(out.user, "dave");
 	/* MULTIID without criteria, criteria without MULTIID */
 	s.criteria = NULL;
 	s.label = "x1";
@@ -448,7 +454,7 @@ static void test_from_cert(void **state)
 	/* a starting point the certificate does not have */
 	s.label = "x";
 	s.sdn = "OU=Sales";
-	assert_int_equal(accord_certmap_add(st, &s, NULL, &e), -ENOENT);
+	assert_int_equal(accord_certmap_add(st, &s, NULL, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "IRRD141I"));
 	/* subject with a partial issuer */
 	s.sdn = "CN=u6";

@@ -442,6 +442,12 @@ static void test_challenge(void **state)
 	r = run("chal", NULL, &cl, NULL);
 	assert_int_equal(r.auth, PAM_AUTH_ERR);
 	expect_reason("cert_pop_failed");
+	{
+		char line[8192];
+
+		last_audit(line, sizeof(line));
+		assert_non_null(strstr(line, "\"cert_check\":\"bad_signature\""));
+	}
 	/* alice's certificate, someone else's key */
 	r = run("chal", NULL, &foreign, NULL);
 	assert_int_equal(r.auth, PAM_AUTH_ERR);

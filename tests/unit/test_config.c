@@ -203,6 +203,31 @@ static void test_nul_byte(void **state)
 	assert_contains(err.msg, "nul.conf:1: NUL byte");
 }
 
+/* The certificate keys: choices and extended key usages are checked when
+ * the file is read, not at the first logon. */
+static void test_cert_keys(void **state)
+{
+	struct accord_config cfg;
+	struct accord_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(parse("match = exact\ncrl_check = require\ncert_ku = any\n"
+			       "cert_eku = clientAuth,1.3.6.1.4.1.311.20.2.2\n"
+			       "challenge_max_age = 300\n", &cfg, &err), 0);
+	assert_int_equal(cfg.match, 1);
+	assert_int_equal(cfg.crl_check, 1);
+	assert_false(cfg.cert_ku_ds);
+	assert_string_equal(cfg.cert_eku, "clientAuth,1.3.6.1.4.1.311.20.2.2");
+	assert_int_equal(cfg.challenge_max_age, 300);
+	assert_int_equal(parse("cert_eku = clientauth\n", &cfg, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "'clientauth'"));
+	assert_int_equal(parse("cert_eku = any,clientAuth\n", &cfg, &err), -EINVAL);
+	assert_int_equal(parse("cert_eku = 1.2.\n", &cfg, &err), -EINVAL);
+	assert_int_equal(parse("match = strict\n", &cfg, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "ldap, exact"));
+	assert_int_equal(parse("challenge_max_age = 5\n", &cfg, &err), -EINVAL);
+}
+
 static void test_load_file(void **state)
 {
 	char *dir = unit_mkdtemp(), *path = unit_path(dir, "accord.conf");
@@ -291,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_line_limits),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_cert_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
