@@ -165,7 +165,8 @@ static void test_reason_names(void **state)
 		"ok", "bad_secret", "unknown_user", "disabled", "revoked", "revoked_failures",
 		"revoked_inactive", "expired", "protected", "no_password", "method_refused",
 		"appl_denied", "swap_denied", "password_rejected", "internal_error",
-		"replay", "ticket_expired", "no_key",
+		"replay", "ticket_expired", "no_key", "no_certificate", "cert_pop_failed",
+		"cert_invalid", "cert_unmapped", "cert_notrust", "cert_user_mismatch",
 	};
 	int i;
 
