@@ -941,6 +941,7 @@ int cmd_certmap(struct cli *c, int argc, char **argv)
 /* ---- ca and crl --------------------------------------------------------- */
 
 struct ca_args {
+	char chosen[ACCORD_LABEL_MAX + 1];
 	const char *label;
 	uint32_t status;
 	unsigned char *der;
@@ -950,8 +951,12 @@ struct ca_args {
 static int do_ca_add(struct accord_state *st, void *p, struct accord_err *e)
 {
 	struct ca_args *a = p;
+	int r = accord_ca_add(st, a->der, a->len, a->label, a->status, e);
 
-	return accord_ca_add(st, a->der, a->len, a->label, a->status, e);
+	if (r == 0) /* the label it got, for the message */
+		snprintf(a->chosen, sizeof(a->chosen), "%s",
+			 accord_state_ca_at(st, accord_state_ca_slots(st) - 1)->label);
+	return r;
 }
 
 static int do_ca_del(struct accord_state *st, void *p, struct accord_err *e)
@@ -1092,7 +1097,7 @@ int cmd_ca(struct cli *c, int argc, char **argv)
 		free(a.der);
 		if (r)
 			return r;
-		snprintf(msg, sizeof(msg), "Added the CA as %s (%s)", a.label ? a.label : "a new label",
+		snprintf(msg, sizeof(msg), "Added the CA as %s (%s)", a.chosen,
 			 accord_ca_status_name(a.status));
 		report_write(c, &res, msg, "Nothing to change.");
 		return 0;

@@ -154,7 +154,7 @@ check "ca add: message" "Added the CA as example (trust) (generation $(generatio
 write "ca add --notrust (DER)" ca add "$C/other.der" --label other --notrust
 check "ca add --notrust: message" "Added the CA as other (notrust) (generation $(generation))" "$(out)"
 write "ca add --hightrust without a label" ca add "$C/high.crt" --hightrust
-check "ca add --hightrust: message" "Added the CA as a new label (hightrust) (generation $(generation))" "$(out)"
+check "ca add --hightrust: message" "Added the CA as CA1 (hightrust) (generation $(generation))" "$(out)"
 write "ca add partner CA" ca add "$C/partner.crt" --label partner
 refused 65 "this certificate is not a CA certificate (a version 3 certificate with basicConstraints CA:TRUE is needed)" \
 	"ca add of a leaf" ca add "$C/alice.crt" --label leaf
