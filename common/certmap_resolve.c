@@ -674,8 +674,10 @@ static int reg_probe(struct resolver *rs)
 	e = probe(rs->db, rs->db->reg_index, rs->db->reg_slots, CDB_REG, 0, rs->key, 33, 1, &r);
 	if (e == -EBADMSG)
 		return e;
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", n->sha256[i]);
+	hex[0] = '\0';
+	if (rs->cb) /* only `certmap test` shows it */
+		for (i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", n->sha256[i]);
 	report(rs, 0, "sha256", hex, e == 0, e == 0 ? r.f[2] : NULL);
 	if (e == 0)
 		return decide(rs, &r, 1, 0);
