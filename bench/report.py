@@ -21,6 +21,9 @@ TARGET_IMPORT_S = 60.0
 TARGET_ADD_MS = 200.0
 TARGET_PAM_US = 20.0
 TARGET_PT_PER_S = {"legacy": 200000, "enhanced": 50000}   # validations / s, one core
+TARGET_CERTMAP_US = 10.0     # accord_certmap_resolve() at 100,000 maps
+TARGET_CERTMAP_GROWTH = 2.0  # ... at most this many times its cost at 10 maps
+TARGET_CERT_LOGON_US = 2000.0
 OPS = [("getpwnam_r", "hit"), ("getpwuid_r", "hit"), ("initgroups", "hit"),
        ("getpwnam_r", "miss"), ("getpwuid_r", "miss")]
 
@@ -527,6 +530,8 @@ def main():
                     alg, "" if typ == "-" else " " + typ, fnum(max(inv) / max(scan))))
         w("")
 
+    cert_section(recs, w)
+
     # ---------------------------------------------------------------- load, errors
     w("## Load average during the run\n")
     w("| at | time | load1 | load5 | load15 |")
@@ -535,12 +540,150 @@ def main():
         w("| %s | %s | %s | %s | %s |" % (l["at"], l["time"], l["load1"], l["load5"], l["load15"]))
     w("")
     bad = [r for r in R.res if int(r.get("errors", 0)) > 0]
-    bad += [r for r in recs if r["_type"] in ("MEM", "PT") and int(r.get("errors", 0)) > 0]
+    bad += [r for r in recs if r["_type"] in ("MEM", "PT", "CERT") and int(r.get("errors", 0)) > 0]
     warns = [l for l in open(sys.argv[1]) if l.startswith("warn")]
     w("Wrong or missing answers: %s.%s\n" % (
         "none (errors=0 on every line)" if not bad else "**%d lines with errors > 0**" % len(bad),
         "" if not warns else "  Warnings: %s" % "; ".join(x.strip() for x in warns)))
     sys.stdout.write("\n".join(out) + "\n")
+
+
+def cert_section(recs, w):
+    """bench/certbench.c's CERT lines: ours at the worst round, the anchor
+    at its best (conservative ratios)."""
+    cr = [r for r in recs if r["_type"] == "CERT"]
+    if not cr:
+        return
+
+    def pick(worst, **k):
+        vals = [float(r["us"]) for r in cr if all(r.get(a) == str(b) for a, b in k.items())]
+        if not vals:
+            return None, []
+        return (max(vals) if worst else min(vals)), vals
+
+    def ours(**k):
+        return pick(True, part="map", impl="accord", **k)
+
+    def sss(**k):
+        return pick(False, part="map", impl="sss", scenario="exact", op="match", **k)
+
+    def c(v):
+        v, vals = v
+        if v is None:
+            return "–"
+        if len(vals) > 1:
+            return "%s (%s)" % (fus(v), " / ".join(fus(x) for x in vals))
+        return fus(v)
+
+    ms = sorted({int(r["M"]) for r in cr if r.get("part") == "map" and r.get("impl") == "accord"})
+    mss = sorted({int(r["M"]) for r in cr if r.get("part") == "map" and r.get("impl") == "sss"
+                  and r.get("op") == "match"})
+    rounds = len({r.get("round") for r in cr})
+    w("## Certificate mapping (bench/certbench.c)\n")
+    w("µs per operation, thread CPU time, median of the samples of a round; ours: the worst "
+      "round, libsss_certmap: its best (of %d); every round in parentheses.  resolve = "
+      "accord_certmap_resolve() of an already-parsed certificate; spread = %s certificates "
+      "visited with a stride (cold), hot = 10 of them; DER = accord_cert_load + "
+      "accord_certnames_from_x509 + resolve; libsss_certmap = sss_certmap_match_cert() (takes "
+      "DER), exact `<SUBJECT>^CN=user<i>,O=Example,C=GB$` rules at random priorities.\n" % (
+          rounds, next((r["K"] for r in cr if r.get("set") == "spread"), "K")))
+    w("| M maps | resolve hit | resolve miss | hit, hot | miss, hot | partial hit (step 4) | "
+      "partial miss | DER → user, hit | libsss_certmap hit | libsss_certmap miss | "
+      "ratio resolve / sss, hit | ratio resolve / sss, miss | ratio DER / sss, hit |")
+    w("|" + "---|" * 13)
+    for m in sorted(set(ms) | set(mss)):
+        rh = ours(scenario="exact", M=m, op="resolve", keys="hit", set="spread")
+        rm = ours(scenario="exact", M=m, op="resolve", keys="miss", set="spread")
+        dh = ours(scenario="exact", M=m, op="der", keys="hit")
+        sh = sss(M=m, keys="hit")
+        sm = sss(M=m, keys="miss")
+        w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            fmtn(m), c(rh), c(rm),
+            c(ours(scenario="exact", M=m, op="resolve", keys="hit", set="hot")),
+            c(ours(scenario="exact", M=m, op="resolve", keys="miss", set="hot")),
+            c(ours(scenario="partial", M=m, op="resolve", keys="hit", set="spread")),
+            c(ours(scenario="partial", M=m, op="resolve", keys="miss", set="spread")),
+            c(dh), c(sh), c(sm), fratio(rh[0], sh[0]), fratio(rm[0], sm[0]),
+            fratio(dh[0], sh[0])))
+    po = pick(False, part="map", impl="sss", op="parse_only")
+    nm = pick(True, part="map", impl="accord", op="names", M=max(ms)) if ms else (None, [])
+    w("")
+    w("- libsss_certmap with no rules (its certificate parse alone): %s; "
+      "accord_certnames_from_x509 of a parsed certificate (M = %s): %s." % (
+          c(po), fmtn(max(ms)) if ms else "–", c(nm)))
+    setups = [r for r in recs if r["_type"] == "CERTSETUP" and r.get("impl") in ("accord", "sss")
+              and r.get("part") != "logon"]
+    if setups:
+        w("- Setup (round 1): " + "; ".join(
+            ("ours %s M=%s: state %s ms + snapshot %s ms, section %s bytes" % (
+                r["scenario"], fmtn(int(r["M"])), r["state_ms"], r["snapshot_ms"],
+                fmtn(int(r["section_bytes"]))))
+            if r["impl"] == "accord" else
+            ("libsss_certmap M=%s: %s ms, RSS +%s KiB" % (fmtn(int(r["M"])), r["setup_ms"],
+                                                        r["rss_growth_kib"]))
+            for r in setups if r.get("round", "1") == "1") + ".")
+    w("")
+
+    # targets
+    w("| certificate target | limit | ours (worst round) | met? |")
+    w("|---|---|---|---|")
+    if ms:
+        big, small = max(ms), min(ms)
+        for scen, keys, st in (("exact", "hit", "spread"), ("exact", "miss", "spread"),
+                               ("partial", "hit", "spread"), ("partial", "miss", "spread"),
+                               ("exact", "hit", "hot"), ("exact", "miss", "hot"),
+                               ("partial", "hit", "hot")):
+            b = ours(scenario=scen, M=big, op="resolve", keys=keys, set=st)[0]
+            s0 = ours(scenario=scen, M=small, op="resolve", keys=keys, set=st)[0]
+            if b is None:
+                continue
+            if st == "spread":
+                w("| resolve, %s %s, M = %s | ≤ %.0f µs | %s | %s |" % (
+                    scen, keys, fmtn(big), TARGET_CERTMAP_US, fus(b), yes(b <= TARGET_CERTMAP_US)))
+            if s0:
+                w("| growth %s %s (%s): M = %s / M = %s | ≤ %.0fx | %.2fx (%s / %s) | %s |" % (
+                    scen, keys, st, fmtn(big), fmtn(small), TARGET_CERTMAP_GROWTH, b / s0,
+                    fus(b), fus(s0), yes(b / s0 <= TARGET_CERTMAP_GROWTH)))
+    tot = pick(True, part="logon", impl="accord", stage="total")
+    if tot[0] is not None:
+        w("| whole certificate logon (M = %s) | ≤ %s µs | %s | %s |" % (
+            fmtn(int(next(r["M"] for r in cr if r.get("stage") == "total"))),
+            fmtn(TARGET_CERT_LOGON_US), fus(tot[0]), yes(tot[0] <= TARGET_CERT_LOGON_US)))
+    w("")
+
+    # logon breakdown, per round
+    lr = [r for r in cr if r.get("part") == "logon"]
+    if lr:
+        w("### Whole certificate logon, stage by stage (thread CPU time per logon)\n")
+        rnds = sorted({r.get("round", "1") for r in lr})
+        w("| stage | " + " | ".join("round %s" % x for x in rnds) + " | share (round %s) |" % rnds[-1])
+        w("|---|" + "---|" * (len(rnds) + 1))
+        stages = ["load", "verify", "names", "resolve", "decide", "free", "total",
+                  "verify_only", "d2i_X509", "X509_verify_cert", "thread_cputime"]
+        names = {"load": "accord_cert_load (DER parse)", "verify": "accord_trust_verify",
+                 "names": "accord_certnames_from_x509", "resolve": "accord_certmap_resolve",
+                 "decide": "accord_decide_cert (snapshot + logon record)", "free": "frees",
+                 "total": "**total**", "verify_only": "accord_trust_verify alone (own loop)",
+                 "d2i_X509": "OpenSSL d2i_X509 alone", "X509_verify_cert":
+                 "OpenSSL X509_verify_cert alone", "thread_cputime":
+                 "one clock read (7 per logon in the stages)"}
+        for stg in stages:
+            row = []
+            last = None
+            for x in rnds:
+                v = [float(r["us"]) for r in lr if r.get("stage") == stg and r.get("round", "1") == x]
+                row.append(fus(v[0]) if v else "–")
+                last = v[0] if v else None
+            t = [float(r["us"]) for r in lr if r.get("stage") == "total" and r.get("round", "1") == rnds[-1]]
+            share = "%.0f%%" % (100 * last / t[0]) if last is not None and t and stg in (
+                "load", "verify", "names", "resolve", "decide", "free") else ""
+            w("| %s | %s | %s |" % (names[stg], " | ".join(row), share))
+        w("")
+    notes = [r for r in recs if r["_type"] == "CERTNOTE"]
+    for n in notes:
+        w("- note: %s" % " ".join("%s=%s" % (k, v) for k, v in n.items() if not k.startswith("_")))
+    if notes:
+        w("")
 
 
 def fms(ms):

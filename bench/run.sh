@@ -22,13 +22,19 @@
 #               core, legacy and enhanced (UPPER, MIXED): decode + window
 #               check beside a scan of the 1,201 candidates, PT_ROUNDS runs
 #               of PT_TIME s per measurement
+#   cert        bench/certbench.c: accord_certmap_resolve() of a parsed
+#               certificate at CERT_MAPS DN-filter maps (a real snapshot),
+#               beside libsss_certmap with CERT_SSS rules; the whole
+#               certificate logon (parse, chain verification, mapping,
+#               profile status) beside OpenSSL's d2i_X509 +
+#               X509_verify_cert; CERT_ROUNDS runs
 #   useradd     ADD_CALLS x `accordctl user add` on an ADD_N-user registry
 #               (each call syncs the local snapshot), ROUNDS times, vs
 #               ADD_CALLS x `useradd -N` and USERADD_CALLS x `useradd` on an
 #               overlay /etc holding ADD_N users.
 #
 # Environment (defaults in brackets):
-#   PARTS="lookup initgroups memory useradd pam pt"
+#   PARTS="lookup initgroups memory useradd pam pt cert"
 #   RUNS [5] TIME [2] COUNT [20000]  nssbench runs / s per run / lookups per run
 #   BIG_N [1000000] BIG_RUNS [3] BIG_TIME [1]  anchors at N >= BIG_N
 #   ROUNDS [2]        ours is measured ROUNDS times per N (before and after
@@ -43,6 +49,10 @@
 #   PAM_USERS [100000] PAM_APPLS [10000] PAM_CALLS [2000] PAM_ROUNDS [2]
 #                     (pam_access costs ~50 ms a call at 100,000 users)
 #   PT_TIME [2] PT_ROUNDS [2]  ptbench seconds per measurement, runs
+#   CERT_MAPS [10,1000,10000,100000] CERT_SSS [10,1000,10000]  map / rule
+#                     counts; CERT_K [10000] certificates per set;
+#                     CERT_TIME [0.3] s per sample, CERT_REPS [5] samples
+#                     (median), CERT_ROUNDS [2] runs of the whole certbench
 #   ADD_N [100000] ADD_CALLS [20]  accordctl user add calls per round, and
 #                     `useradd -N` calls (no user private group) once
 #   ADD_SCALE_CALLS [5]  accordctl user add calls on the other N's registries
@@ -69,9 +79,15 @@ ANCH_DIR=$(cd "$ANCH_DIR" && pwd)
 
 NS=("$@")
 [ ${#NS[@]} -gt 0 ] || NS=(${NLIST:-1000 100000 1000000})
-PARTS=${PARTS:-"lookup initgroups memory useradd pam pt"}
+PARTS=${PARTS:-"lookup initgroups memory useradd pam pt cert"}
 PT_TIME=${PT_TIME:-2}
 PT_ROUNDS=${PT_ROUNDS:-2}
+CERT_MAPS=${CERT_MAPS:-10,1000,10000,100000}
+CERT_SSS=${CERT_SSS:-10,1000,10000}
+CERT_K=${CERT_K:-10000}
+CERT_TIME=${CERT_TIME:-0.3}
+CERT_REPS=${CERT_REPS:-5}
+CERT_ROUNDS=${CERT_ROUNDS:-2}
 PAM_USERS=${PAM_USERS:-100000}
 PAM_APPLS=${PAM_APPLS:-10000}
 PAM_CALLS=${PAM_CALLS:-2000}
@@ -131,6 +147,12 @@ for p in libnss-cache libnss-extrausers libnss-wrapper libcdb-dev gcc libc6-dev 
          libpam0g-dev libcrypt-dev libpam-modules libssl-dev; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
+# the cert part's anchor: libsss_certmap (SSSD 2.8 on Debian 12)
+if part cert; then
+  for p in libsss-certmap-dev libtalloc-dev; do
+    dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+  done
+fi
 if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]}"
   apt-get update -qq
@@ -520,6 +542,26 @@ if part pt; then
       sed "s/^PT /PT round=$round /" | tee -a "$RES" >&2 ||
       echo "warn: ptbench round $round failed (see $LOG)" | tee -a "$RES" >&2
     rm -rf "$PTD"
+  done
+fi
+
+# --- (g) certificate mapping and logon ----------------------------------------------
+if part cert; then
+  CERTBENCH=$BUILD/bench/certbench
+  ninja -C "$BUILD" bench/certbench >>"$LOG" 2>&1 || die "ninja bench/certbench failed (see $LOG)"
+  echo "CERTCONF maps=$CERT_MAPS sss=$CERT_SSS k=$CERT_K time=$CERT_TIME reps=$CERT_REPS" \
+       "rounds=$CERT_ROUNDS" | tee -a "$RES" >&2
+  for ((round = 1; round <= CERT_ROUNDS; round++)); do
+    say "cert: mapping (M = $CERT_MAPS) beside libsss_certmap (M = $CERT_SSS), whole logon, round $round"
+    load "cert,round=$round"
+    CD=$WORK/cert-$round   # the logon part's secrets store
+    mkdir -p "$CD"
+    # exit status 1: a wrong answer somewhere (errors= on the lines)
+    "$CERTBENCH" -t "$CERT_TIME" -r "$CERT_REPS" -k "$CERT_K" -m "$CERT_MAPS" \
+      -s "$CERT_SSS" -w "$CD" 2>>"$LOG" | grep '^CERT' |
+      sed -E "s/^(CERT[A-Z]*) /\1 round=$round /" | tee -a "$RES" >&2 ||
+      echo "warn: certbench round $round failed or gave wrong answers (see $LOG)" | tee -a "$RES" >&2
+    rm -rf "$CD"
   done
 fi
 
