@@ -1100,7 +1100,12 @@ int accord_crl_add(struct accord_state *st, const unsigned char *der, size_t len
 	c->last_update = last;
 	c->next_update = next;
 	c->created = st->now;
-	c->entries = (uint32_t)sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+	{
+		/* no revoked entry: OpenSSL has no stack at all (num -1) */
+		int nrev = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+
+		c->entries = nrev > 0 ? (uint32_t)nrev : 0;
+	}
 	c->live = true;
 	c->old_off = UINT32_MAX;
 	cs->ncrls++;

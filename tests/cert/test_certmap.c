@@ -601,6 +601,23 @@ static void test_ca_and_crl(void **state)
 	assert_non_null(strstr(e.msg, "older"));
 	OPENSSL_free(p);
 	assert_int_equal(accord_state_crl_at(st, 0)->entries, 1);
+	{
+		/* a CRL that revokes nothing has 0 entries (not OpenSSL's -1) */
+		struct certgen_crl_opts none;
+		X509_CRL *empty;
+		unsigned char *q = NULL;
+		int ql;
+
+		certgen_crl_opts_init(&none);
+		none.last_update = 60;
+		empty = certgen_crl(&none, &ca);
+		ql = i2d_X509_CRL(empty, &q);
+		assert_int_equal(accord_crl_add(st, q, (size_t)ql, &e), 0);
+		assert_int_equal(accord_state_crl_at(st, accord_state_crl_slots(st) - 1)->entries,
+				 0);
+		OPENSSL_free(q);
+		X509_CRL_free(empty);
+	}
 	/* a CA's deletion takes its CRLs */
 	assert_int_equal(accord_ca_del(st, "root", &e), 0);
 	assert_false(accord_state_crl_at(st, 0)->live);
