@@ -28,13 +28,17 @@
 #               certificate logon (parse, chain verification, mapping,
 #               profile status) beside OpenSSL's d2i_X509 +
 #               X509_verify_cert; CERT_ROUNDS runs
+#   storage     `accordctl storage scan` of ST_FILES files beside `find PATH
+#               -printf '%U %G\n'` (same tree, warm, alternating), and
+#               `storage attach --apply` with nothing to change at ST_OWNERS
+#               profiles in the manifest
 #   useradd     ADD_CALLS x `accordctl user add` on an ADD_N-user registry
 #               (each call syncs the local snapshot), ROUNDS times, vs
 #               ADD_CALLS x `useradd -N` and USERADD_CALLS x `useradd` on an
 #               overlay /etc holding ADD_N users.
 #
 # Environment (defaults in brackets):
-#   PARTS="lookup initgroups memory useradd pam pt cert"
+#   PARTS="lookup initgroups memory useradd pam pt cert storage"
 #   RUNS [5] TIME [2] COUNT [20000]  nssbench runs / s per run / lookups per run
 #   BIG_N [1000000] BIG_RUNS [3] BIG_TIME [1]  anchors at N >= BIG_N
 #   ROUNDS [2]        ours is measured ROUNDS times per N (before and after
@@ -61,6 +65,9 @@
 #                     accordctl does); quadratic in shadow 4.13: 30-45 s each
 #                     at 100,000 users on this machine
 #   OUT [bench/results/YYYYmmdd-HHMMSS]   results.txt, results.md, logs
+#   ST_FILES [1000000] ST_UIDS [1000]  storage part: files of the scan tree
+#                     and the UIDs owning them; ST_OWNERS [100000] profiles
+#                     (and files) for the attach with nothing to change
 #   BUILD [build-bench]   meson build dir (release), relative to the top
 #   KEEP=1            keep the temp dir (data, registries)
 #
@@ -79,7 +86,10 @@ ANCH_DIR=$(cd "$ANCH_DIR" && pwd)
 
 NS=("$@")
 [ ${#NS[@]} -gt 0 ] || NS=(${NLIST:-1000 100000 1000000})
-PARTS=${PARTS:-"lookup initgroups memory useradd pam pt cert"}
+PARTS=${PARTS:-"lookup initgroups memory useradd pam pt cert storage"}
+ST_FILES=${ST_FILES:-1000000}
+ST_UIDS=${ST_UIDS:-1000}
+ST_OWNERS=${ST_OWNERS:-100000}
 PT_TIME=${PT_TIME:-2}
 PT_ROUNDS=${PT_ROUNDS:-2}
 CERT_MAPS=${CERT_MAPS:-10,1000,10000,100000}
@@ -563,6 +573,68 @@ if part cert; then
       echo "warn: certbench round $round failed or gave wrong answers (see $LOG)" | tee -a "$RES" >&2
     rm -rf "$CD"
   done
+fi
+
+# --- (h) storage: scan beside find, attach with nothing to change -------------------
+if part storage; then
+  # ST_FILES empty files over 1000 directories, owned by ST_UIDS uids; the
+  # scan is timed beside `find -printf '%U %G\n'` (both warm, alternating,
+  # ROUNDS each).  Then a registry of ST_OWNERS profiles (import) and a
+  # tree with one file per profile: `storage attach --apply` with nothing
+  # to change (manifest of ST_OWNERS users + ST_OWNERS groups).
+  SD=$WORK/storage
+  mkdir -p "$SD"
+  say "storage: making $ST_FILES files"
+  python3 - "$SD/tree" "$ST_FILES" "$ST_UIDS" <<'PYEOF'
+import os, sys
+root, n, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for d in range(1000):
+    os.makedirs(os.path.join(root, "d%03d" % d), exist_ok=True)
+for i in range(n):
+    p = os.path.join(root, "d%03d" % (i % 1000), "f%d" % i)
+    os.close(os.open(p, os.O_CREAT | os.O_WRONLY, 0o644))
+    os.chown(p, 100000 + i % k, 100000 + i % k)
+PYEOF
+  printf 'registry = %s\nsnapshot = %s\n' "$SD/reg" "$SD/snap" > "$SD/accord.conf"
+  export ACCORD_CONF=$SD/accord.conf
+  "$CTL" init --uid-range 100000-400000 --gid-range 100000-400000 >>"$LOG" 2>&1
+  "$CTL" storage register "$SD/tree" --name bench >>"$LOG" 2>&1 || die "storage register failed"
+  find "$SD/tree" -printf '%U %G\n' > /dev/null
+  for round in $(seq 1 "$ROUNDS"); do
+    s=$(date +%s.%N); find "$SD/tree" -printf '%U %G\n' > /dev/null; e=$(date +%s.%N)
+    f=$(echo "$e - $s" | bc -l)
+    s=$(date +%s.%N); "$CTL" storage scan bench >>"$LOG" 2>&1; e=$(date +%s.%N)
+    o=$(echo "$e - $s" | bc -l)
+    echo "STORAGE_SCAN round=$round files=$ST_FILES find_s=$f scan_s=$o ratio=$(echo "$o / $f" | bc -l | cut -c1-5)" | tee -a "$RES" >&2
+  done
+  rm -rf "$SD/tree"
+  say "storage: attach with nothing to change, $ST_OWNERS profiles"
+  python3 - "$SD/passwd" "$SD/tree2" "$ST_OWNERS" "$SD/group" <<'PYEOF'
+import os, sys
+pw, root, n, gr = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+os.makedirs(root)
+with open(pw, "w") as f:
+    for i in range(n):
+        f.write("p%d:x:%d:%d::/home/p%d:/bin/sh\n" % (i, 100000 + i, 100000 + i, i))
+with open(gr, "w") as f:
+    for i in range(n):
+        f.write("p%d:x:%d:\n" % (i, 100000 + i))
+for d in range(100):
+    os.makedirs(os.path.join(root, "d%02d" % d))
+for i in range(n):
+    p = os.path.join(root, "d%02d" % (i % 100), "f%d" % i)
+    os.close(os.open(p, os.O_CREAT | os.O_WRONLY, 0o644))
+    os.chown(p, 100000 + i, 100000 + i)
+PYEOF
+  "$CTL" import --passwd "$SD/passwd" --group "$SD/group" >>"$LOG" 2>&1 || die "import for the attach bench failed"
+  "$CTL" storage register "$SD/tree2" --name owners >>"$LOG" 2>&1 || die "storage register failed"
+  for round in $(seq 1 "$ROUNDS"); do
+    s=$(date +%s.%N); "$CTL" storage attach "$SD/tree2" --apply > "$SD/attach.out" 2>>"$LOG"; e=$(date +%s.%N)
+    grep -q 'nothing to convert' "$SD/attach.out" || die "attach bench: something to change"
+    echo "STORAGE_ATTACH round=$round owners=$ST_OWNERS attach_s=$(echo "$e - $s" | bc -l)" | tee -a "$RES" >&2
+  done
+  unset ACCORD_CONF
+  rm -rf "$SD"
 fi
 
 load end

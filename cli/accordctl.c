@@ -27,12 +27,13 @@ static const char usage_text[] =
 	"                [--racf-id ID|none]\n"
 	"  user mod NAME [same options] [--revoke-date DATE|none]\n"
 	"                [--resume-date DATE|none]\n"
-	"  user del NAME\n"
+	"  user del NAME [--owned-files transfer:USER|default-owner|keep]\n"
 	"  user show NAME | user list\n"
 	"  user enable|disable|resume NAME | user revoke NAME [--reason TEXT]\n"
 	"  user passwd NAME          (password from the terminal or stdin)\n"
 	"  user passwd --none NAME\n"
-	"  group add NAME [--gid N] [--shared] | group del NAME\n"
+	"  group add NAME [--gid N] [--shared]\n"
+	"  group del NAME [--owned-files transfer:GROUP|default-owner|keep]\n"
 	"  group show NAME | group list\n"
 	"  group adduser GROUP USER | group deluser GROUP USER\n"
 	"  appl add NAME [--uacc none|read] | appl mod NAME --uacc none|read\n"
@@ -69,6 +70,14 @@ static const char usage_text[] =
 	"  ca add CERT [--label L] [--trust | --notrust | --hightrust] | ca list\n"
 	"  ca alter LABEL (--trust | --notrust | --hightrust) | ca del LABEL\n"
 	"  crl add FILE | crl list\n"
+	"  restore FILE [--dry-run] [--exclude PATTERN]... [--only CLASS,...]\n"
+	"               [--include-secrets] [--full] [--foreign] [--yes]\n"
+	"               [--reapply-since-backup]\n"
+	"  storage register PATH --name NAME | storage scan NAME|PATH\n"
+	"  storage list | storage show NAME|PATH | storage detach NAME|PATH\n"
+	"  storage attach PATH [--dry-run | --apply]\n"
+	"  backup FILE [--include-secrets] | backup verify FILE\n"
+	"  diff BACKUP [BACKUP2]     (without BACKUP2: against the live registry)\n"
 	"\n"
 	"The registry comes from --registry or 'registry =' in accord.conf\n"
 	"(" ACCORD_CONF_PATH ", or the file named by ACCORD_CONF).\n"
@@ -245,6 +254,8 @@ static const struct {
 	{ "swap", cmd_swap },       { "audit", cmd_audit },
 	{ "passticket", cmd_passticket },
 	{ "certmap", cmd_certmap },   { "ca", cmd_ca },           { "crl", cmd_crl },
+	{ "backup", cmd_backup },     { "diff", cmd_diff },       { "restore", cmd_restore },
+	{ "storage", cmd_storage },
 };
 
 int main(int argc, char **argv)

@@ -75,6 +75,10 @@ int cmd_passticket(struct cli *c, int argc, char **argv);
 int cmd_certmap(struct cli *c, int argc, char **argv);
 int cmd_ca(struct cli *c, int argc, char **argv);
 int cmd_crl(struct cli *c, int argc, char **argv);
+int cmd_backup(struct cli *c, int argc, char **argv);   /* cmd_backup.c */
+int cmd_diff(struct cli *c, int argc, char **argv);     /* cmd_backup.c */
+int cmd_restore(struct cli *c, int argc, char **argv);  /* cmd_restore.c */
+int cmd_storage(struct cli *c, int argc, char **argv);  /* cmd_storage.c */
 
 
 #endif

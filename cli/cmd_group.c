@@ -10,6 +10,7 @@
 #include <accord/jsonfmt.h>
 
 #include "cli.h"
+#include "cmd_storage.h"
 
 struct group_args {
 	const char *name, *user;
@@ -126,14 +127,38 @@ static int group_member(struct cli *c, int argc, char **argv, bool add)
 
 static int group_del(struct cli *c, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "owned-files", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct group_args a = { 0 };
 	struct write_result res;
+	const char *owned = NULL;
 	char op[128], msg[256];
-	int r;
+	int o, r;
 
-	if (argc != 2 || argv[1][0] == '-')
-		return usage_error("usage: accordctl group del NAME");
-	a.name = argv[1];
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (o == 'o')
+			owned = optarg;
+		else if (o == ':')
+			return usage_error("%s needs a value", argv[optind - 1]);
+		else
+			return usage_error("group del: unknown option '%s'", argv[optind - 1]);
+	}
+	if (optind != argc - 1)
+		return usage_error("usage: accordctl group del NAME "
+				   "[--owned-files transfer:GROUP|default-owner|keep]");
+	if (owned && strcmp(owned, "keep") && strcmp(owned, "default-owner") &&
+	    (strncmp(owned, "transfer:", 9) || !owned[9]))
+		return usage_error("--owned-files takes transfer:GROUP, default-owner or keep, "
+				   "not '%s'", owned);
+	a.name = argv[optind];
+	/* files on registered storages: refused, kept or transferred first */
+	r = storage_guard_delete(c, ACCORD_OWNER_GROUP, a.name, owned);
+	if (r)
+		return r;
 	snprintf(op, sizeof(op), "group del %s", a.name);
 	r = run_write(c, op, do_del, &a, &res);
 	if (r)

@@ -18,6 +18,7 @@
 #include <accord/logon.h>
 
 #include "cli.h"
+#include "cmd_storage.h"
 
 struct user_args {
 	struct accord_user_spec spec;
@@ -292,6 +293,38 @@ static int open_secrets(struct cli *c, bool create, struct accord_secrets **s,
 	return accord_secrets_open(accord_registry_path(c->reg), create, s, e);
 }
 
+/* NAME [--owned-files transfer:NAME|default-owner|keep] */
+static int del_args(int argc, char **argv, const char *what, const char **name,
+		    const char **owned)
+{
+	static const struct option opts[] = {
+		{ "owned-files", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o;
+
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (o == 'o')
+			*owned = optarg;
+		else if (o == ':')
+			return usage_error("%s needs a value", argv[optind - 1]);
+		else
+			return usage_error("%s: unknown option '%s'", what, argv[optind - 1]);
+	}
+	if (*owned && strcmp(*owned, "keep") && strcmp(*owned, "default-owner") &&
+	    (strncmp(*owned, "transfer:", 9) || !(*owned)[9]))
+		return usage_error("--owned-files takes transfer:NAME, default-owner or keep, "
+				   "not '%s'", *owned);
+	if (optind >= argc)
+		return usage_error("%s: the user name is missing", what);
+	if (optind != argc - 1)
+		return usage_error("%s takes one user name", what);
+	*name = argv[optind];
+	return 0;
+}
+
 static int user_del(struct cli *c, int argc, char **argv)
 {
 	struct user_args a = { 0 };
@@ -302,9 +335,10 @@ static int user_del(struct cli *c, int argc, char **argv)
 	struct accord_secrets *sec = NULL;
 	struct accord_err e = { 0 };
 	uint32_t uid = 0;
+	const char *owned = NULL;
 	int r;
 
-	r = one_name(argc, argv, "user del", &a.spec.name);
+	r = del_args(argc, argv, "user del", &a.spec.name, &owned);
 	if (r)
 		return r;
 	r = read_current(c, &snap);
@@ -313,6 +347,10 @@ static int user_del(struct cli *c, int argc, char **argv)
 	if (accord_snap_user_by_name(&snap, a.spec.name, &u) == 0)
 		uid = u.uid;
 	accord_snapshot_unmap(&snap);
+	/* files on registered storages: refused, kept or transferred first */
+	r = storage_guard_delete(c, ACCORD_OWNER_USER, a.spec.name, owned);
+	if (r)
+		return r;
 	snprintf(op, sizeof(op), "user del %s", a.spec.name);
 	r = run_write(c, op, do_del, &a, &res);
 	if (r)

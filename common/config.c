@@ -289,7 +289,15 @@ int accord_config_parse(const char *text, size_t len, const char *where,
 			cfg->cert_ku_ds = v == 0;
 		} else if (!strcmp(key, "cert_eku"))
 			r = set_eku(cfg->cert_eku, sizeof(cfg->cert_eku), key, val, where, line, err);
-		else if (!strcmp(key, "challenge_max_age"))
+		else if (!strcmp(key, "default_owner")) {
+			if (!*val) {
+				cfg->default_owner[0] = '\0';
+			} else if ((r = accord_check_name(key, val, err)) < 0) {
+				r = accord_err_prefix(err, -EINVAL, "%s:%u", where, line);
+			} else {
+				strcpy(cfg->default_owner, val);
+			}
+		} else if (!strcmp(key, "challenge_max_age"))
 			r = set_uint_range(&cfg->challenge_max_age, key, val, 10, 3600, where, line,
 					   err);
 		else

@@ -593,6 +593,78 @@ out:
 	return r;
 }
 
+/* accord_secret_set_hash(): a hash crypt(3) can verify with, nothing that
+ * could break the one-line file format. */
+static int check_stored_hash(const char *hash, struct accord_err *err)
+{
+	size_t i, n = strlen(hash);
+
+	if (n < 2 || n >= CRYPT_OUTPUT_SIZE || hash[0] != '$')
+		return accord_err_set(err, -EINVAL, "not a crypt(3) password hash");
+	for (i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789./$=,-", hash[i]))
+			return accord_err_set(err, -EINVAL, "not a crypt(3) password hash");
+	if (crypt_checksalt(hash) == CRYPT_SALT_INVALID)
+		return accord_err_set(err, -EINVAL, "the password hash has a method "
+				      "this system's crypt(3) does not know");
+	return 0;
+}
+
+int accord_secret_set_hash(struct accord_secrets *s,
+			   const struct accord_profile_ref *p, const char *hash,
+			   struct accord_err *err)
+{
+	char path[PATH_MAX + 64], tmp[64], line[CRYPT_OUTPUT_SIZE + 64];
+	int fd = -1, r, len;
+	struct accord_wguard g;
+
+	r = check_profile_name(p->name, err);
+	if (r == 0)
+		r = check_stored_hash(hash, err);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/password/%s", s->path, p->name);
+	len = snprintf(line, sizeof(line), SECRET_MAGIC "%u %lld %s\n", (unsigned)p->uid,
+		       (long long)p->created, hash);
+	if (len < 0 || len >= (int)sizeof(line))
+		return accord_err_set(err, -EINVAL, "the password hash is too long");
+	secrets_sweep_tmp(s->pw_fd, false);
+	r = secrets_tmp_name(tmp, sizeof(tmp));
+	if (r < 0) {
+		r = accord_err_set(err, r, "cannot name a temporary file");
+		goto out;
+	}
+	fd = openat(s->pw_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = accord_err_set(err, -errno, "cannot create a file in %s/password: %s",
+				   s->path, strerror(errno));
+		goto out;
+	}
+	accord_wguard_begin(&g);
+	r = pwrite_all(fd, (const unsigned char *)line, (size_t)len, 0);
+	if (r == 0 && fchmod(fd, 0600) < 0)
+		r = -errno;
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	accord_wguard_end(&g);
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(s->pw_fd, tmp, s->pw_fd, p->name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(s->pw_fd, tmp, 0);
+		r = accord_err_set(err, r, "cannot write %s: %s", path, strerror(-r));
+		goto out;
+	}
+	if (fsync(s->pw_fd) < 0 && errno != EINVAL)
+		r = accord_err_set(err, -errno, "cannot sync %s/password: %s", s->path,
+				   strerror(errno));
+out:
+	explicit_bzero(line, sizeof(line));
+	return r;
+}
+
 static int remove_file(int dir_fd, const char *dir, const char *name,
 		       struct accord_err *err)
 {

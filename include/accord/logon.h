@@ -83,6 +83,13 @@ void accord_secrets_set_lock_timeout(struct accord_secrets *s, unsigned ms);
 int accord_secret_set(struct accord_secrets *s,
 		      const struct accord_profile_ref *p, const char *pw,
 		      struct accord_err *err);
+/* Stores an existing crypt(3) hash (a restore from a backup) for p, bound
+ * to p's UID and creation time like accord_secret_set(); the hash must be
+ * one crypt(3) knows (crypt_checksalt) in its own alphabet: -EINVAL
+ * otherwise.  Atomic as accord_secret_set(). */
+int accord_secret_set_hash(struct accord_secrets *s,
+			   const struct accord_profile_ref *p, const char *hash,
+			   struct accord_err *err);
 /* Removes the stored hash (no password).  0 also when there was none. */
 int accord_secret_clear(struct accord_secrets *s, const char *name,
 			struct accord_err *err);

@@ -43,6 +43,9 @@ struct accord_config {
 	char cert_eku[128];      /* "clientAuth"; a list, or "any" */
 	bool cert_ku_ds;         /* cert_ku = digitalSignature (yes) | any */
 	unsigned challenge_max_age; /* seconds a logon challenge stays valid (120) */
+	/* storages: the profile that takes files of a deleted owner with
+	 * --owned-files default-owner (IBM i QDFTOWN); "" none */
+	char default_owner[ACCORD_NAME_MAX + 1];
 };
 
 void accord_config_defaults(struct accord_config *cfg);

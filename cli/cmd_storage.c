@@ -1,0 +1,1235 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * accordctl storage register|scan|list|show|attach|detach, and the delete
+ * guard of user del / group del (IBM i independent ASPs: owners stored
+ * by name on the storage, matched by name on vary-on).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <accord/jsonfmt.h>
+#include <accord/storage.h>
+
+#include "cli.h"
+#include "cmd_storage.h"
+#include "fileutil.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+struct progress {
+	const char *what, *name;
+	bool tty, shown;
+};
+
+static void show_progress(void *ctx, uint64_t seen, uint64_t changed, bool done)
+{
+	struct progress *p = ctx;
+
+	if (!p->tty)
+		return;
+	if (changed)
+		fprintf(stderr, "\r%s %s: %" PRIu64 " files, %" PRIu64 " changed", p->what,
+			p->name, seen, changed);
+	else
+		fprintf(stderr, "\r%s %s: %" PRIu64 " files", p->what, p->name, seen);
+	if (done)
+		fputc('\n', stderr);
+	fflush(stderr);
+	p->shown = !done;
+}
+
+static void init_progress(struct progress *p, struct accord_walk *w, const char *what,
+			  const char *name)
+{
+	p->what = what;
+	p->name = name;
+	p->tty = isatty(STDERR_FILENO);
+	p->shown = false;
+	w->progress = show_progress;
+	w->ctx = p;
+}
+
+static void end_progress(struct progress *p)
+{
+	if (p->shown)
+		fputc('\n', stderr);
+	p->shown = false;
+}
+
+static int err_code(struct cli *c, enum phase ph, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int err_code(struct cli *c, enum phase ph, int code, const char *fmt, ...)
+{
+	struct accord_err e = { .code = code };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
+	va_end(ap);
+	return fail(c, ph, &e);
+}
+
+static const char *meta_dir(const char *root, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s/" ACCORD_STORAGE_META, root);
+	return buf;
+}
+
+/* PATH as an absolute, link-free directory. */
+static int storage_root(struct cli *c, const char *path, char root[PATH_MAX])
+{
+	struct stat st;
+
+	if (!realpath(path, root))
+		return err_code(c, PH_INPUT, -errno, "%s: %s", path, strerror(errno));
+	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
+		return err_code(c, PH_INPUT, -ENOTDIR, "%s is not a directory", path);
+	return 0;
+}
+
+/* A bad manifest is bad data (exit 65), not an I/O error. */
+static int manifest_fail(struct cli *c, const char *root, struct accord_err *e)
+{
+	if (e->code == -ENOENT)
+		return err_code(c, PH_INPUT, -ENOENT,
+				"%s is not a registered storage: it has no " ACCORD_STORAGE_META
+				"/manifest.json (register it with 'accordctl storage register "
+				"%s --name NAME'); nothing was changed", root, root);
+	if (e->code == -EBADMSG || e->code == -EPROTONOSUPPORT)
+		e->code = -EINVAL;
+	accord_err_prefix(e, e->code, "refusing the manifest");
+	return fail(c, PH_INPUT, e);
+}
+
+static int read_manifest(struct cli *c, const char *root, struct accord_manifest *m)
+{
+	char file[PATH_MAX + 32];
+	struct accord_err e = { 0 };
+
+	snprintf(file, sizeof(file), "%s/" ACCORD_STORAGE_META "/manifest.json", root);
+	if (accord_manifest_read(file, m, &e) < 0)
+		return manifest_fail(c, root, &e);
+	return 0;
+}
+
+/* NAME or PATH of a storage registered here: its root and record. */
+static int resolve(struct cli *c, const char *arg, char root[PATH_MAX],
+		   struct accord_manifest *rec)
+{
+	struct accord_manifest m = { 0 };
+	struct accord_err e = { 0 };
+	char uuid[37];
+	int r = open_registry(c);
+
+	if (r)
+		return r;
+	accord_registry_uuid(c->reg, uuid);
+	if (!strchr(arg, '/') && accord_storage_check_name(arg, NULL) == 0) {
+		r = accord_storage_record_read(accord_registry_path(c->reg), arg, rec, &e);
+		if (r < 0)
+			return fail(c, e.code == -ENOENT ? PH_OP : PH_OPEN, &e);
+		snprintf(root, PATH_MAX, "%s", rec->path);
+		return 0;
+	}
+	r = storage_root(c, arg, root);
+	if (r)
+		return r;
+	r = read_manifest(c, root, &m);
+	if (r)
+		return r;
+	if (strcmp(m.registry, uuid)) {
+		r = err_code(c, PH_OP, -ENOENT, "%s is storage '%s' of another registry (%s); "
+			     "attach it here first with 'accordctl storage attach %s'", root,
+			     m.name, m.registry, root);
+		accord_manifest_free(&m);
+		return r;
+	}
+	r = accord_storage_record_read(accord_registry_path(c->reg), m.name, rec, &e);
+	accord_manifest_free(&m);
+	if (r < 0) {
+		accord_err_prefix(&e, e.code, "%s", root);
+		return fail(c, e.code == -ENOENT ? PH_OP : PH_OPEN, &e);
+	}
+	return 0;
+}
+
+/* Writes the manifest on the storage and the registry's record from a
+ * walk's counts, owners named through the current snapshot. */
+static int publish(struct cli *c, const char *root, const char *name, int64_t created,
+		   const struct accord_walk *w)
+{
+	struct accord_manifest m = { 0 };
+	struct accord_snapshot snap;
+	struct accord_err e = { 0 };
+	char dir[PATH_MAX + 16];
+	int r;
+
+	r = read_current(c, &snap);
+	if (r)
+		return r;
+	snprintf(m.name, sizeof(m.name), "%s", name);
+	accord_registry_uuid(c->reg, m.registry);
+	snprintf(m.path, sizeof(m.path), "%s", root);
+	m.scanned = (int64_t)time(NULL);
+	m.created = created ? created : m.scanned;
+	m.files = w->files;
+	r = accord_storage_owners(&snap, w, &m.owners, &m.nowners, &e);
+	accord_snapshot_unmap(&snap);
+	if (r == 0)
+		r = accord_manifest_write(meta_dir(root, dir, sizeof(dir)), "manifest.json", &m,
+					  &e);
+	if (r == 0)
+		r = accord_storage_record_write(accord_registry_path(c->reg), &m, &e);
+	accord_manifest_free(&m);
+	return r < 0 ? fail(c, PH_COMMIT, &e) : 0;
+}
+
+static void actor(struct cli *c, char *buf, size_t len)
+{
+	accord_actor_label(&c->actor, buf, len);
+}
+
+static void audit(struct cli *c, const char *root, const char *storage, const char *action,
+		  const char *kind, const char *name, int64_t from, int64_t to, uint64_t files)
+{
+	struct accord_err e = { 0 };
+	char who[256];
+
+	actor(c, who, sizeof(who));
+	if (accord_storage_audit(root, storage, who, action, kind, name, from, to, files, &e) < 0)
+		fprintf(stderr, "accordctl: warning: audit record not written: %s\n", e.msg);
+}
+
+static int scan_into(struct cli *c, const char *root, const char *name,
+		     struct accord_walk *w)
+{
+	char ck[PATH_MAX + 48], dir[PATH_MAX + 16];
+	struct progress p;
+	struct accord_err e = { 0 };
+	int r;
+
+	r = fu_mkdir(meta_dir(root, dir, sizeof(dir)), 0755);
+	if (r < 0)
+		return err_code(c, PH_COMMIT, r, "cannot create %s: %s", dir, strerror(-r));
+	snprintf(ck, sizeof(ck), "%s/scan.checkpoint", dir);
+	memset(w, 0, sizeof(*w));
+	w->root = root;
+	w->checkpoint = ck;
+	w->tag = "scan";
+	init_progress(&p, w, "scanning", name);
+	r = accord_storage_walk(w, &e);
+	end_progress(&p);
+	w->checkpoint = NULL;
+	if (r < 0)
+		return fail(c, PH_INPUT, &e);
+	if (w->resumed)
+		fprintf(stderr, "accordctl: resumed an interrupted scan of %s\n", name);
+	return 0;
+}
+
+static size_t count_kind(const struct accord_manifest *m, uint32_t kind)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < m->nowners; i++)
+		n += m->owners[i].kind == kind;
+	return n;
+}
+
+static void print_summary(struct cli *c, const char *verb, const char *root,
+			  const struct accord_manifest *m)
+{
+	if (c->json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "storage", json_object_new_string(m->name));
+		json_object_object_add(o, "path", json_object_new_string(root));
+		json_object_object_add(o, "files", json_object_new_int64((int64_t)m->files));
+		json_object_object_add(o, "users",
+				       json_object_new_int64((int64_t)count_kind(m, 0)));
+		json_object_object_add(o, "groups",
+				       json_object_new_int64((int64_t)count_kind(m, 1)));
+		print_json(o);
+		return;
+	}
+	printf("%s storage %s at %s: %" PRIu64 " files, %zu user and %zu group owners\n", verb,
+	       m->name, root, m->files, count_kind(m, 0), count_kind(m, 1));
+}
+
+/* ---- register, scan, list, show, detach ---------------------------------- */
+
+static int storage_register(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct accord_manifest m = { 0 }, *recs = NULL;
+	struct accord_walk w = { 0 };
+	struct accord_err e = { 0 };
+	char root[PATH_MAX], file[PATH_MAX + 32];
+	const char *name = NULL;
+	size_t nrecs = 0, i;
+	int o, r;
+
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (o == 'n')
+			name = optarg;
+		else if (o == ':')
+			return usage_error("%s needs a value", argv[optind - 1]);
+		else
+			return usage_error("storage register: unknown option '%s'",
+					   argv[optind - 1]);
+	}
+	if (optind != argc - 1 || !name)
+		return usage_error("usage: accordctl storage register PATH --name NAME");
+	if (accord_storage_check_name(name, &e) < 0)
+		return fail(c, PH_OP, &e);
+	r = open_registry(c);
+	if (r == 0)
+		r = storage_root(c, argv[optind], root);
+	if (r)
+		return r;
+	snprintf(file, sizeof(file), "%s/" ACCORD_STORAGE_META "/manifest.json", root);
+	if (accord_manifest_read(file, &m, &e) == 0) {
+		r = err_code(c, PH_OP, -EEXIST, "%s already carries the manifest of storage '%s' "
+			     "(registry %s); use 'accordctl storage attach %s'", root, m.name,
+			     m.registry, root);
+		accord_manifest_free(&m);
+		return r;
+	}
+	if (e.code != -ENOENT)
+		return manifest_fail(c, root, &e);
+	r = accord_storage_records(accord_registry_path(c->reg), &recs, &nrecs, &e);
+	if (r < 0)
+		return fail(c, PH_OPEN, &e);
+	for (i = 0; i < nrecs && r == 0; i++) {
+		if (!strcmp(recs[i].name, name))
+			r = err_code(c, PH_OP, -EEXIST, "a storage named '%s' is already "
+				     "registered (at %s)", name, recs[i].path);
+		else if (!strcmp(recs[i].path, root))
+			r = err_code(c, PH_OP, -EEXIST, "%s is already registered as storage "
+				     "'%s'", root, recs[i].name);
+	}
+	accord_storage_records_free(recs, nrecs);
+	if (r)
+		return r;
+	r = scan_into(c, root, name, &w);
+	if (r == 0)
+		r = publish(c, root, name, 0, &w);
+	if (r == 0) {
+		audit(c, root, name, "register", NULL, NULL, -1, -1, w.files);
+		r = accord_storage_record_read(accord_registry_path(c->reg), name, &m, &e) < 0
+			    ? fail(c, PH_OPEN, &e) : 0;
+		if (r == 0)
+			print_summary(c, "Registered", root, &m);
+		accord_manifest_free(&m);
+	}
+	accord_walk_free(&w);
+	return r;
+}
+
+static int storage_scan(struct cli *c, int argc, char **argv)
+{
+	struct accord_manifest rec = { 0 }, m = { 0 };
+	struct accord_walk w = { 0 };
+	struct accord_err e = { 0 };
+	char root[PATH_MAX], uuid[37];
+	int r;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return usage_error("usage: accordctl storage scan NAME|PATH");
+	r = resolve(c, argv[1], root, &rec);
+	if (r)
+		return r;
+	/* the storage must still be the one registered */
+	r = read_manifest(c, root, &m);
+	accord_registry_uuid(c->reg, uuid);
+	if (r == 0 && (strcmp(m.name, rec.name) || strcmp(m.registry, uuid)))
+		r = err_code(c, PH_OP, -ESTALE, "%s carries storage '%s' of registry %s, not "
+			     "storage '%s' of this registry; nothing was changed", root, m.name,
+			     m.registry, rec.name);
+	if (r == 0)
+		r = scan_into(c, root, rec.name, &w);
+	if (r == 0)
+		r = publish(c, root, rec.name, rec.created, &w);
+	if (r == 0) {
+		audit(c, root, rec.name, "scan", NULL, NULL, -1, -1, w.files);
+		accord_manifest_free(&m);
+		if (accord_storage_record_read(accord_registry_path(c->reg), rec.name, &m, &e) < 0)
+			r = fail(c, PH_OPEN, &e);
+		else
+			print_summary(c, "Scanned", root, &m);
+	}
+	accord_walk_free(&w);
+	accord_manifest_free(&m);
+	accord_manifest_free(&rec);
+	return r;
+}
+
+static json_object *owner_json(const struct accord_owner *o)
+{
+	json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "kind", json_object_new_string(o->kind ? "group" : "user"));
+	json_object_object_add(j, "name", json_object_new_string(o->name));
+	json_object_object_add(j, "id", json_object_new_int64(o->id));
+	json_object_object_add(j, "files", json_object_new_int64((int64_t)o->files));
+	return j;
+}
+
+static json_object *record_json(const struct accord_manifest *m, bool owners)
+{
+	json_object *j = json_object_new_object();
+	char t[40];
+
+	json_object_object_add(j, "name", json_object_new_string(m->name));
+	json_object_object_add(j, "path", json_object_new_string(m->path));
+	json_object_object_add(j, "registry", json_object_new_string(m->registry));
+	accord_time_iso(m->created, t, sizeof(t));
+	json_object_object_add(j, "created", json_object_new_string(t));
+	accord_time_iso(m->scanned, t, sizeof(t));
+	json_object_object_add(j, "scanned", json_object_new_string(t));
+	json_object_object_add(j, "files", json_object_new_int64((int64_t)m->files));
+	json_object_object_add(j, "users", json_object_new_int64((int64_t)count_kind(m, 0)));
+	json_object_object_add(j, "groups", json_object_new_int64((int64_t)count_kind(m, 1)));
+	if (owners) {
+		json_object *a = json_object_new_array();
+		size_t i;
+
+		for (i = 0; i < m->nowners; i++)
+			json_object_array_add(a, owner_json(&m->owners[i]));
+		json_object_object_add(j, "owners", a);
+	}
+	return j;
+}
+
+static int storage_list(struct cli *c, int argc, char **argv)
+{
+	struct accord_manifest *v = NULL;
+	struct accord_err e = { 0 };
+	json_object *arr = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if (argc != 1)
+		return usage_error("storage list takes no arguments");
+	r = open_registry(c);
+	if (r)
+		return r;
+	if (accord_storage_records(accord_registry_path(c->reg), &v, &n, &e) < 0)
+		return fail(c, PH_OPEN, &e);
+	if (c->json)
+		arr = json_object_new_array();
+	else
+		printf("%-20s %12s %8s %8s  %-20s  %s\n", "NAME", "FILES", "USERS", "GROUPS",
+		       "SCANNED", "PATH");
+	for (i = 0; i < n; i++) {
+		char t[40];
+
+		if (arr) {
+			json_object_array_add(arr, record_json(&v[i], false));
+			continue;
+		}
+		accord_time_iso(v[i].scanned, t, sizeof(t));
+		printf("%-20s %12" PRIu64 " %8zu %8zu  %-20s  %s\n", v[i].name, v[i].files,
+		       count_kind(&v[i], 0), count_kind(&v[i], 1), t, v[i].path);
+	}
+	if (arr)
+		print_json(arr);
+	accord_storage_records_free(v, n);
+	return 0;
+}
+
+static int storage_show(struct cli *c, int argc, char **argv)
+{
+	struct accord_manifest rec = { 0 };
+	char root[PATH_MAX], t1[40], t2[40];
+	size_t i;
+	int r;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return usage_error("usage: accordctl storage show NAME|PATH");
+	r = resolve(c, argv[1], root, &rec);
+	if (r)
+		return r;
+	if (c->json) {
+		print_json(record_json(&rec, true));
+		accord_manifest_free(&rec);
+		return 0;
+	}
+	accord_time_iso(rec.created, t1, sizeof(t1));
+	accord_time_iso(rec.scanned, t2, sizeof(t2));
+	printf("name:      %s\npath:      %s\nregistry:  %s\ncreated:   %s\nscanned:   %s\n"
+	       "files:     %" PRIu64 "\nowners:\n", rec.name, rec.path, rec.registry, t1, t2,
+	       rec.files);
+	printf("  %-6s %-32s %10s %12s\n", "KIND", "NAME", "ID", "FILES");
+	for (i = 0; i < rec.nowners; i++) {
+		const struct accord_owner *o = &rec.owners[i];
+		char nm[40];
+
+		snprintf(nm, sizeof(nm), "%s", o->name[0] ? o->name : "(no name)");
+		printf("  %-6s %-32s %10u %12" PRIu64 "\n", o->kind ? "group" : "user", nm, o->id,
+		       o->files);
+	}
+	accord_manifest_free(&rec);
+	return 0;
+}
+
+static int storage_detach(struct cli *c, int argc, char **argv)
+{
+	struct accord_manifest rec = { 0 };
+	struct accord_err e = { 0 };
+	struct write_result res = { 0 };
+	char root[PATH_MAX], msg[PATH_MAX + 200];
+	int r;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return usage_error("usage: accordctl storage detach NAME|PATH");
+	r = resolve(c, argv[1], root, &rec);
+	if (r)
+		return r;
+	if (accord_storage_record_remove(accord_registry_path(c->reg), rec.name, &e) < 0) {
+		accord_manifest_free(&rec);
+		return fail(c, PH_COMMIT, &e);
+	}
+	if (access(root, F_OK) == 0)
+		audit(c, root, rec.name, "detach", NULL, NULL, -1, -1, rec.files);
+	res.changes = 1;
+	snprintf(msg, sizeof(msg), "Detached storage %s (%s); its manifest stays on the storage",
+		 rec.name, root);
+	if (c->json) {
+		report_write(c, &res, msg, msg);
+	} else {
+		puts(msg);
+	}
+	accord_manifest_free(&rec);
+	return 0;
+}
+
+/* ---- attach -------------------------------------------------------------- */
+
+/* util-linux gained X-mount.idmap in 2.39.  Asked of libmount itself
+ * (no program run); "" when libmount is not there. */
+static void libmount_version(char *buf, size_t len)
+{
+	void *h = dlopen("libmount.so.1", RTLD_NOW | RTLD_LOCAL);
+	int (*fn)(const char **);
+	const char *v = NULL;
+
+	buf[0] = '\0';
+	if (!h)
+		return;
+	*(void **)&fn = dlsym(h, "mnt_get_library_version");
+	if (fn && fn(&v) >= 0 && v)
+		snprintf(buf, len, "%s", v);
+	dlclose(h);
+}
+
+static bool version_at_least(const char *v, int maj, int min)
+{
+	int a = 0, b = 0;
+
+	if (sscanf(v, "%d.%d", &a, &b) != 2)
+		return false;
+	return a > maj || (a == maj && b >= min);
+}
+
+/* The differences between a manifest and the files' counts; 0 none. */
+static size_t compare_counts(const struct accord_manifest *m, const struct accord_walk *w,
+			     char *msg, size_t len)
+{
+	size_t diffs = 0, k;
+	int kind;
+
+	msg[0] = '\0';
+	for (kind = 0; kind < 2; kind++) {
+		const struct accord_idcount *v = kind ? w->gids : w->uids;
+		size_t n = kind ? w->ngids : w->nuids, i = 0, j = 0;
+		const struct accord_owner *o = m->owners;
+		size_t no = m->nowners;
+
+		/* owners are sorted by kind, then id: skip to this kind */
+		while (j < no && o[j].kind != (uint32_t)kind)
+			j++;
+		while (i < n || (j < no && o[j].kind == (uint32_t)kind)) {
+			bool have_f = i < n, have_m = j < no && o[j].kind == (uint32_t)kind;
+			uint32_t id;
+			uint64_t fm = 0, ff = 0;
+
+			if (have_f && (!have_m || v[i].id <= o[j].id))
+				id = v[i].id;
+			else
+				id = o[j].id;
+			if (have_f && v[i].id == id)
+				ff = v[i++].n;
+			if (have_m && o[j].id == id)
+				fm = o[j++].files;
+			if (ff == fm)
+				continue;
+			if (diffs++ < 5) {
+				k = strlen(msg);
+				snprintf(msg + k, len - k, "%s%s %u owns %" PRIu64 " files, the manifest "
+					 "says %" PRIu64, k ? "; " : "", kind ? "gid" : "uid", id, ff,
+					 fm);
+			}
+		}
+	}
+	if (diffs > 5) {
+		k = strlen(msg);
+		snprintf(msg + k, len - k, "; and %zu more", diffs - 5);
+	}
+	return diffs;
+}
+
+/* Is the registry's record of name the manifest at root, byte for byte? */
+static bool same_record(struct cli *c, const char *root, const char *name)
+{
+	char a[PATH_MAX + 32], b[PATH_MAX + ACCORD_STORAGE_NAME_MAX + 16];
+	char *x = NULL, *y = NULL;
+	size_t xl = 0, yl = 0;
+	bool same;
+
+	snprintf(a, sizeof(a), "%s/" ACCORD_STORAGE_META "/manifest.json", root);
+	snprintf(b, sizeof(b), "%s/storages/%s.json", accord_registry_path(c->reg), name);
+	same = fu_read_file(a, ACCORD_MANIFEST_MAX, &x, &xl) == 0 &&
+	       fu_read_file(b, ACCORD_MANIFEST_MAX, &y, &yl) == 0 && xl == yl &&
+	       !memcmp(x, y, xl);
+	free(x);
+	free(y);
+	return same;
+}
+
+/*
+ * The plan when every named owner exists here: OK or REMAP, read from
+ * the snapshot (hash probes, no state load).  1 when an owner is missing
+ * (the plan needs a transaction), 0 with *plan set, or -ENOMEM.
+ */
+static int plan_from_snapshot(struct cli *c, const struct accord_manifest *m,
+			      struct accord_plan_entry **plan)
+{
+	struct accord_snapshot snap;
+	struct accord_plan_entry *v = calloc(m->nowners + 1, sizeof(*v));
+	size_t i;
+	int r = 0;
+
+	*plan = NULL;
+	if (!v)
+		return -ENOMEM;
+	if (accord_registry_current(c->reg, false, &snap, NULL) < 0) {
+		free(v);
+		return 1; /* the transaction reports it */
+	}
+	for (i = 0; i < m->nowners && r == 0; i++) {
+		const struct accord_owner *o = &m->owners[i];
+		struct accord_snap_user u;
+		struct accord_snap_group g;
+
+		v[i].owner = o;
+		v[i].new_id = o->id;
+		if (!o->name[0])
+			v[i].action = ACCORD_PLAN_UNNAMED;
+		else if (o->kind == ACCORD_OWNER_USER && accord_snap_user_by_name(&snap, o->name,
+										 &u) == 0)
+			v[i].new_id = u.uid;
+		else if (o->kind == ACCORD_OWNER_GROUP &&
+			 accord_snap_group_by_name(&snap, o->name, &g) == 0)
+			v[i].new_id = g.gid;
+		else
+			r = 1;
+		if (o->name[0])
+			v[i].action = v[i].new_id == o->id ? ACCORD_PLAN_OK : ACCORD_PLAN_REMAP;
+	}
+	accord_snapshot_unmap(&snap);
+	if (r)
+		free(v);
+	else
+		*plan = v;
+	return r;
+}
+
+static const char *action_name(uint32_t a)
+{
+	static const char *const names[] = { "ok", "create", "create+remap", "remap", "unnamed" };
+
+	return a < 5 ? names[a] : "?";
+}
+
+struct attach_args {
+	const struct accord_manifest *m;
+	const struct accord_defaults *def;
+	struct accord_plan_entry *plan;
+};
+
+static int do_attach(struct accord_state *st, void *p, struct accord_err *e)
+{
+	struct attach_args *a = p;
+
+	free(a->plan);
+	a->plan = NULL;
+	return accord_storage_plan(st, a->m, a->def, &a->plan, e);
+}
+
+/* The maps of a plan: manifest ID -> ID here. */
+static int plan_maps(const struct accord_manifest *m, const struct accord_plan_entry *plan,
+		     struct accord_idpair **u, size_t *nu, struct accord_idpair **g, size_t *ng,
+		     uint64_t *files)
+{
+	size_t i;
+
+	*u = calloc(m->nowners + 1, sizeof(**u));
+	*g = calloc(m->nowners + 1, sizeof(**g));
+	*nu = *ng = 0;
+	*files = 0;
+	if (!*u || !*g)
+		return -ENOMEM;
+	for (i = 0; i < m->nowners; i++) {
+		if (plan[i].new_id == m->owners[i].id)
+			continue;
+		if (m->owners[i].kind == ACCORD_OWNER_USER)
+			(*u)[(*nu)++] = (struct accord_idpair){ m->owners[i].id, plan[i].new_id };
+		else
+			(*g)[(*ng)++] = (struct accord_idpair){ m->owners[i].id, plan[i].new_id };
+		*files += m->owners[i].files;
+	}
+	return 0;
+}
+
+static void print_plan(struct cli *c, const char *root, const struct accord_manifest *m,
+		       const struct accord_plan_entry *plan, const char *how, bool applied)
+{
+	size_t i, counts[5] = { 0 }, nmaps = 0;
+	uint64_t convert_files = 0;
+
+	for (i = 0; i < m->nowners; i++) {
+		counts[plan[i].action]++;
+		if (plan[i].new_id != m->owners[i].id) {
+			nmaps++;
+			convert_files += m->owners[i].files;
+		}
+	}
+	if (c->json) {
+		json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+		json_object_object_add(o, "storage", json_object_new_string(m->name));
+		json_object_object_add(o, "path", json_object_new_string(root));
+		json_object_object_add(o, "from_registry", json_object_new_string(m->registry));
+		json_object_object_add(o, "files", json_object_new_int64((int64_t)m->files));
+		for (i = 0; i < m->nowners; i++) {
+			json_object *j = owner_json(m->owners + i);
+
+			json_object_object_add(j, "action",
+					       json_object_new_string(action_name(plan[i].action)));
+			json_object_object_add(j, "new_id", json_object_new_int64(plan[i].new_id));
+			json_object_array_add(a, j);
+		}
+		json_object_object_add(o, "plan", a);
+		json_object_object_add(o, "ids_to_convert", json_object_new_int64((int64_t)nmaps));
+		json_object_object_add(o, "files_to_convert",
+				       json_object_new_int64((int64_t)convert_files));
+		json_object_object_add(o, "method", json_object_new_string(how));
+		json_object_object_add(o, "applied", json_object_new_boolean(applied));
+		print_json(o);
+		return;
+	}
+	printf("Storage %s at %s (from registry %s): %" PRIu64 " files, %zu owners\n", m->name,
+	       root, m->registry, m->files, m->nowners);
+	if (m->nowners != counts[ACCORD_PLAN_OK])
+		printf("  %-12s %-5s %-32s %10s %10s %12s\n", "ACTION", "KIND", "NAME", "ID THERE",
+		       "ID HERE", "FILES");
+	for (i = 0; i < m->nowners; i++) {
+		const struct accord_owner *o = &m->owners[i];
+
+		if (plan[i].action == ACCORD_PLAN_OK)
+			continue;
+		printf("  %-12s %-5s %-32s %10u %10u %12" PRIu64 "%s\n",
+		       action_name(plan[i].action), o->kind ? "group" : "user",
+		       o->name[0] ? o->name : "(no name)", o->id, plan[i].new_id, o->files,
+		       plan[i].action == ACCORD_PLAN_UNNAMED ? "  left as is" : "");
+	}
+	printf("  %zu ok, %zu to create (%zu of them on another ID), %zu to remap, %zu without "
+	       "a name\n", counts[0], counts[1] + counts[2], counts[2], counts[3], counts[4]);
+	if (nmaps)
+		printf("  ownership: %zu IDs, %" PRIu64 " files to convert by %s\n", nmaps,
+		       convert_files, how);
+	else
+		printf("  ownership: nothing to convert\n");
+	if (!applied)
+		printf("Dry run: nothing was changed ('accordctl storage attach %s --apply' "
+		       "carries it out).\n", root);
+}
+
+/* Runs (or resumes) a conversion and publishes the result. */
+static int convert_and_publish(struct cli *c, const char *root, const char *name,
+			       int64_t created, struct accord_convert *cv, uint64_t *changed)
+{
+	struct accord_walk w = { 0 };
+	struct accord_err e = { 0 };
+	struct progress p;
+	int r;
+
+	init_progress(&p, &w, "converting", name);
+	r = accord_convert_run(root, cv, &w, &e);
+	end_progress(&p);
+	if (r < 0) {
+		accord_err_prefix(&e, e.code, "the conversion of %s stopped (it resumes where it "
+				  "stopped: run the command again)", name);
+		return fail(c, PH_COMMIT, &e);
+	}
+	if (changed)
+		*changed = w.changed;
+	r = publish(c, root, name, created, &w);
+	accord_walk_free(&w);
+	if (r == 0 && accord_convert_remove(root, &e) < 0)
+		r = fail(c, PH_COMMIT, &e);
+	return r;
+}
+
+static int resume_pending(struct cli *c, const char *root, bool apply,
+			  struct accord_convert *cv)
+{
+	struct accord_manifest m = { 0 };
+	char uuid[37];
+	uint64_t changed = 0;
+	int r;
+
+	accord_registry_uuid(c->reg, uuid);
+	if (!apply) {
+		printf("An interrupted conversion (%s) of storage %s is pending: phase %zu of %zu.\n"
+		       "'accordctl storage attach %s --apply' finishes it.\n", cv->op, cv->storage,
+		       cv->current + 1 > cv->nphases ? cv->nphases : cv->current + 1, cv->nphases,
+		       root);
+		return 0;
+	}
+	if (strcmp(cv->registry, uuid))
+		return err_code(c, PH_OP, -ESTALE, "the pending conversion of %s belongs to "
+				"registry %s, not this one; finish it there", root, cv->registry);
+	r = read_manifest(c, root, &m);
+	if (r)
+		return r;
+	fprintf(stderr, "accordctl: resuming the interrupted conversion of %s\n", cv->storage);
+	r = convert_and_publish(c, root, cv->storage, m.created, cv, &changed);
+	if (r == 0) {
+		audit(c, root, cv->storage, "convert-resumed", NULL, NULL, -1, -1, changed);
+		printf("Finished the conversion of storage %s (%" PRIu64 " files changed in this "
+		       "run)\n", cv->storage, changed);
+	}
+	accord_manifest_free(&m);
+	return r;
+}
+
+static int storage_attach(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "apply", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct accord_defaults def = { c->cfg.default_home, c->cfg.default_shell };
+	struct accord_manifest m = { 0 }, rec = { 0 };
+	struct accord_walk w = { 0 };
+	struct accord_err e = { 0 };
+	struct accord_convert cv = { 0 };
+	struct attach_args a = { 0 };
+	struct accord_snapshot snap;
+	struct accord_state *st = NULL;
+	struct accord_idpair *um = NULL, *gm = NULL;
+	struct progress p;
+	struct write_result res;
+	char root[PATH_MAX], uuid[37], ver[64], how[200], msg[1024], op[128];
+	bool apply = false, dry = false, registered;
+	size_t nu = 0, ng = 0, i;
+	uint64_t files = 0;
+	uint32_t *avoid = NULL;
+	int o, r;
+
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (o == 'n')
+			dry = true;
+		else if (o == 'a')
+			apply = true;
+		else
+			return usage_error("storage attach: unknown option '%s'", argv[optind - 1]);
+	}
+	if (optind != argc - 1)
+		return usage_error("usage: accordctl storage attach PATH [--dry-run | --apply]");
+	if (apply && dry)
+		return usage_error("storage attach: --dry-run or --apply, not both");
+	r = open_registry(c);
+	if (r == 0)
+		r = storage_root(c, argv[optind], root);
+	if (r)
+		return r;
+	accord_registry_uuid(c->reg, uuid);
+	r = accord_convert_load(root, &cv, &e);
+	if (r == 0) {
+		r = resume_pending(c, root, apply, &cv);
+		accord_convert_free(&cv);
+		return r;
+	}
+	if (r != -ENOENT)
+		return fail(c, PH_INPUT, &e);
+	r = read_manifest(c, root, &m);
+	if (r)
+		return r;
+	/* a name registered here for another storage (a record that is the
+	 * manifest byte for byte is this storage, attached here already) */
+	registered = same_record(c, root, m.name);
+	if (!registered &&
+	    accord_storage_record_read(accord_registry_path(c->reg), m.name, &rec, NULL) == 0 &&
+	    strcmp(rec.path, root)) {
+		r = err_code(c, PH_OP, -EEXIST, "a storage named '%s' is already registered here "
+			     "at %s; detach it first ('accordctl storage detach %s')", m.name,
+			     rec.path, m.name);
+		goto out;
+	}
+	/* the files must be what the manifest says */
+	w.root = root;
+	init_progress(&p, &w, "checking", m.name);
+	r = accord_storage_walk(&w, &e);
+	end_progress(&p);
+	if (r < 0) {
+		r = fail(c, PH_INPUT, &e);
+		goto out;
+	}
+	if (compare_counts(&m, &w, msg, sizeof(msg))) {
+		r = err_code(c, PH_INPUT, -EINVAL, "the manifest of storage %s disagrees with its "
+			     "files (%s); it was scanned before these changes: rescan it where it "
+			     "is registered ('accordctl storage scan %s'); nothing was changed",
+			     m.name, msg, m.name);
+		goto out;
+	}
+	libmount_version(ver, sizeof(ver));
+	if (ver[0] && version_at_least(ver, 2, 39))
+		snprintf(how, sizeof(how), "chown (util-linux %s has X-mount.idmap, but "
+			 "accordctl does not set up idmapped mounts yet)", ver);
+	else
+		snprintf(how, sizeof(how), "chown (idmapped mount not available: util-linux %s "
+			 "has no X-mount.idmap)", ver[0] ? ver : "(libmount not found)");
+	a.m = &m;
+	a.def = &def;
+	if (!apply) {
+		r = read_current(c, &snap);
+		if (r)
+			goto out;
+		r = accord_state_from_snapshot(&snap, &st, &e);
+		accord_snapshot_unmap(&snap);
+		if (r == 0)
+			r = accord_storage_plan(st, &m, &def, &a.plan, &e);
+		if (r < 0) {
+			r = fail(c, PH_OP, &e);
+			goto out;
+		}
+		print_plan(c, root, &m, a.plan, how, false);
+		goto out;
+	}
+	r = plan_from_snapshot(c, &m, &a.plan);
+	if (r < 0) {
+		r = err_code(c, PH_OP, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (r > 0) {
+		/* an owner is missing here: create it in one transaction */
+		a.plan = NULL;
+		snprintf(op, sizeof(op), "storage attach %s", m.name);
+		r = run_write(c, op, do_attach, &a, &res);
+		if (r)
+			goto out;
+	} else if (registered && !strcmp(m.registry, uuid)) {
+		bool same = true;
+
+		for (i = 0; i < m.nowners && same; i++)
+			same = a.plan[i].new_id == m.owners[i].id;
+		if (same) {
+			/* attached here already, nothing to change: no write at all */
+			print_plan(c, root, &m, a.plan, how, true);
+			if (!c->json)
+				printf("Storage %s is attached already; nothing to change\n", m.name);
+			goto out;
+		}
+	}
+	for (i = 0; i < m.nowners; i++) {
+		const struct accord_owner *ow = &m.owners[i];
+
+		if (a.plan[i].action == ACCORD_PLAN_CREATE ||
+		    a.plan[i].action == ACCORD_PLAN_CREATE_REMAP)
+			audit(c, root, m.name, "create", ow->kind ? "group" : "user", ow->name,
+			      ow->id, a.plan[i].new_id, ow->files);
+	}
+	if (plan_maps(&m, a.plan, &um, &nu, &gm, &ng, &files) < 0) {
+		r = err_code(c, PH_OP, -ENOMEM, "out of memory");
+		goto out;
+	}
+	avoid = calloc(w.nuids + w.ngids + 1, sizeof(*avoid));
+	if (!avoid) {
+		r = err_code(c, PH_OP, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < w.nuids; i++)
+		avoid[i] = w.uids[i].id;
+	for (i = 0; i < w.ngids; i++)
+		avoid[w.nuids + i] = w.gids[i].id;
+	if (nu || ng) {
+		if (accord_convert_build(&cv, um, nu, gm, ng, avoid, w.nuids + w.ngids) < 0) {
+			r = err_code(c, PH_OP, -ENOMEM, "out of memory");
+			goto out;
+		}
+		snprintf(cv.storage, sizeof(cv.storage), "%s", m.name);
+		snprintf(cv.registry, sizeof(cv.registry), "%s", uuid);
+		snprintf(cv.op, sizeof(cv.op), "attach");
+		if (accord_convert_save(root, &cv, &e) < 0) {
+			r = fail(c, PH_COMMIT, &e);
+			goto out;
+		}
+		for (i = 0; i < m.nowners; i++) {
+			const struct accord_owner *ow = &m.owners[i];
+
+			if (a.plan[i].new_id != ow->id)
+				audit(c, root, m.name, "remap", ow->kind ? "group" : "user",
+				      ow->name, ow->id, a.plan[i].new_id, ow->files);
+		}
+		r = convert_and_publish(c, root, m.name, m.created, &cv, NULL);
+	} else {
+		r = publish(c, root, m.name, m.created, &w);
+	}
+	if (r)
+		goto out;
+	audit(c, root, m.name, "attach", NULL, NULL, -1, -1, m.files);
+	print_plan(c, root, &m, a.plan, how, true);
+	if (!c->json)
+		printf("Attached storage %s%s\n", m.name, files ? ": ownership converted" : "");
+out:
+	free(avoid);
+	free(um);
+	free(gm);
+	accord_convert_free(&cv);
+	free(a.plan);
+	if (st)
+		accord_state_free(st);
+	accord_walk_free(&w);
+	accord_manifest_free(&m);
+	accord_manifest_free(&rec);
+	return r;
+}
+
+/* ---- delete guard ---------------------------------------------------------- */
+
+/* The target ID for transfer:NAME / default-owner. */
+static int guard_target(struct cli *c, uint32_t kind, const char *name, const char *owned,
+			uint32_t *id, char *label, size_t len)
+{
+	struct accord_snapshot snap;
+	struct accord_snap_user u;
+	struct accord_snap_group g;
+	const char *target;
+	int r;
+
+	if (!strncmp(owned, "transfer:", 9)) {
+		target = owned + 9;
+	} else if (!strcmp(owned, "default-owner")) {
+		if (!c->cfg.default_owner[0])
+			return err_code(c, PH_OP, -EINVAL, "--owned-files default-owner: no "
+					"default_owner is set in accord.conf");
+		target = c->cfg.default_owner;
+	} else {
+		return usage_error("--owned-files takes transfer:NAME, default-owner or keep, "
+				   "not '%s'", owned);
+	}
+	if (!strcmp(target, name))
+		return err_code(c, PH_OP, -EINVAL, "cannot transfer the files of %s to itself",
+				name);
+	r = read_current(c, &snap);
+	if (r)
+		return r;
+	if (kind == ACCORD_OWNER_USER || !strcmp(owned, "default-owner")) {
+		r = accord_snap_user_by_name(&snap, target, &u);
+		if (r == 0)
+			*id = kind == ACCORD_OWNER_USER ? u.uid : u.gid;
+	} else {
+		r = accord_snap_group_by_name(&snap, target, &g);
+		if (r == 0)
+			*id = g.gid;
+	}
+	accord_snapshot_unmap(&snap);
+	if (r < 0)
+		return err_code(c, PH_OP, -ENOENT, "--owned-files: %s '%s' does not exist",
+				kind == ACCORD_OWNER_USER || !strcmp(owned, "default-owner") ?
+				"user" : "group", target);
+	snprintf(label, len, "%s", target);
+	return 0;
+}
+
+static bool same_pairs(const struct accord_idpair *a, size_t na, const struct accord_idpair *b,
+		       size_t nb)
+{
+	return na == nb && (!na || !memcmp(a, b, na * sizeof(*a)));
+}
+
+/* The same maps, op, storage and registry: the same conversion. */
+static bool same_plan(const struct accord_convert *x, const struct accord_convert *y)
+{
+	size_t p;
+
+	if (x->nphases != y->nphases || strcmp(x->op, y->op) || strcmp(x->storage, y->storage) ||
+	    strcmp(x->registry, y->registry))
+		return false;
+	for (p = 0; p < x->nphases; p++)
+		if (!same_pairs(x->phase[p].u, x->phase[p].nu, y->phase[p].u, y->phase[p].nu) ||
+		    !same_pairs(x->phase[p].g, x->phase[p].ng, y->phase[p].g, y->phase[p].ng))
+			return false;
+	return true;
+}
+
+int storage_guard_delete(struct cli *c, uint32_t kind, const char *name, const char *owned)
+{
+	struct accord_manifest *recs = NULL;
+	struct accord_err e = { 0 };
+	char list[2048] = "", label[ACCORD_NAME_MAX + 1] = "", uuid[37];
+	size_t n = 0, i, j, hits = 0;
+	uint32_t to = 0;
+	int r;
+
+	struct accord_snapshot snap;
+	struct accord_snap_user su;
+	struct accord_snap_group sg;
+	bool exists;
+
+	r = read_current(c, &snap);
+	if (r)
+		return r;
+	exists = kind == ACCORD_OWNER_USER ? accord_snap_user_by_name(&snap, name, &su) == 0
+					   : accord_snap_group_by_name(&snap, name, &sg) == 0;
+	accord_snapshot_unmap(&snap);
+	if (!exists)
+		return 0; /* the delete itself says so */
+	if (accord_storage_records(accord_registry_path(c->reg), &recs, &n, &e) < 0)
+		return fail(c, PH_OPEN, &e);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < recs[i].nowners; j++) {
+			const struct accord_owner *o = &recs[i].owners[j];
+			size_t k = strlen(list);
+
+			if (o->kind != kind || strcmp(o->name, name))
+				continue;
+			hits++;
+			snprintf(list + k, sizeof(list) - k, "%s%s (%s, %" PRIu64 " files)",
+				 k ? ", " : "", recs[i].name, recs[i].path, o->files);
+		}
+	r = 0;
+	if (!hits || (owned && !strcmp(owned, "keep")))
+		goto out;
+	if (!owned) {
+		r = err_code(c, PH_OP, -EBUSY, "%s %s owns files on registered storages: %s; "
+			     "nothing was changed; choose --owned-files transfer:NAME, "
+			     "default-owner or keep", kind ? "group" : "user", name, list);
+		goto out;
+	}
+	r = guard_target(c, kind, name, owned, &to, label, sizeof(label));
+	if (r)
+		goto out;
+	accord_registry_uuid(c->reg, uuid);
+	/* every storage must be there before anything changes */
+	for (i = 0; i < n && r == 0; i++) {
+		struct accord_manifest m = { 0 };
+		char file[PATH_MAX + 32];
+
+		snprintf(file, sizeof(file), "%s/" ACCORD_STORAGE_META "/manifest.json",
+			 recs[i].path);
+		if (accord_manifest_read(file, &m, &e) < 0 || strcmp(m.name, recs[i].name) ||
+		    strcmp(m.registry, uuid))
+			r = err_code(c, PH_OP, -ENODEV, "storage %s is not reachable at %s (its "
+				     "manifest is missing, damaged or not this registry's): cannot "
+				     "transfer files there; nothing was changed", recs[i].name,
+				     recs[i].path);
+		accord_manifest_free(&m);
+	}
+	for (i = 0; i < n && r == 0; i++) {
+		struct accord_convert cv = { 0 }, old = { 0 };
+		struct accord_idpair pair = { 0, to };
+		uint64_t moved = 0, changed = 0;
+
+		for (j = 0; j < recs[i].nowners; j++)
+			if (recs[i].owners[j].kind == kind && !strcmp(recs[i].owners[j].name, name)) {
+				pair.from = recs[i].owners[j].id;
+				moved = recs[i].owners[j].files;
+			}
+		if (!moved)
+			continue;
+		if (accord_convert_build(&cv, kind ? NULL : &pair, kind ? 0 : 1,
+					 kind ? &pair : NULL, kind ? 1 : 0, NULL, 0) < 0) {
+			r = err_code(c, PH_OP, -ENOMEM, "out of memory");
+			break;
+		}
+		snprintf(cv.storage, sizeof(cv.storage), "%s", recs[i].name);
+		snprintf(cv.registry, sizeof(cv.registry), "%s", uuid);
+		snprintf(cv.op, sizeof(cv.op), "transfer");
+		/* a transfer killed midway is resumed by the same command */
+		r = accord_convert_load(recs[i].path, &old, &e);
+		if (r == 0) {
+			if (!same_plan(&old, &cv)) {
+				r = err_code(c, PH_OP, -EBUSY, "storage %s has another conversion "
+					     "pending (%s); finish it first ('accordctl storage "
+					     "attach %s --apply')", recs[i].name, old.op, recs[i].path);
+			} else {
+				cv.current = old.current;
+				r = accord_convert_save(recs[i].path, &cv, &e) < 0
+					    ? fail(c, PH_COMMIT, &e) : 0;
+			}
+		} else if (r == -ENOENT) {
+			r = accord_convert_save(recs[i].path, &cv, &e) < 0 ? fail(c, PH_COMMIT, &e)
+									    : 0;
+		} else {
+			r = fail(c, PH_INPUT, &e);
+		}
+		accord_convert_free(&old);
+		if (r == 0)
+			r = convert_and_publish(c, recs[i].path, recs[i].name, recs[i].created,
+						&cv, &changed);
+		if (r == 0) {
+			audit(c, recs[i].path, recs[i].name, "transfer", kind ? "group" : "user",
+			      name, pair.from, to, changed);
+			if (!c->json)
+				printf("Transferred %" PRIu64 " files of %s on storage %s to %s\n",
+				       changed, name, recs[i].name, label);
+		}
+		accord_convert_free(&cv);
+	}
+out:
+	accord_storage_records_free(recs, n);
+	return r;
+}
+
+int cmd_storage(struct cli *c, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(sub, "register"))
+		return storage_register(c, argc - 1, argv + 1);
+	if (!strcmp(sub, "scan"))
+		return storage_scan(c, argc - 1, argv + 1);
+	if (!strcmp(sub, "list"))
+		return storage_list(c, argc - 1, argv + 1);
+	if (!strcmp(sub, "show"))
+		return storage_show(c, argc - 1, argv + 1);
+	if (!strcmp(sub, "attach"))
+		return storage_attach(c, argc - 1, argv + 1);
+	if (!strcmp(sub, "detach"))
+		return storage_detach(c, argc - 1, argv + 1);
+	if (!sub[0])
+		return usage_error("storage: register, scan, list, show, attach or detach");
+	return usage_error("unknown 'storage' command '%s'", sub);
+}
