@@ -125,6 +125,25 @@ static int group_member(struct cli *c, int argc, char **argv, bool add)
 	return 0;
 }
 
+/* Whether `group del NAME` would be refused, tried on a copy of the
+ * current state: 0, or the exit code of the refusal (printed). */
+static int precheck_del(struct cli *c, const char *name)
+{
+	struct accord_snapshot snap;
+	struct accord_state *st = NULL;
+	struct accord_err e = { 0 };
+	int r = read_current(c, &snap);
+
+	if (r)
+		return r;
+	r = accord_state_from_snapshot(&snap, &st, &e);
+	if (r == 0)
+		r = accord_group_del(st, name, &e);
+	accord_state_free(st);
+	accord_snapshot_unmap(&snap);
+	return r < 0 ? fail(c, PH_OP, &e) : 0;
+}
+
 static int group_del(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -155,6 +174,11 @@ static int group_del(struct cli *c, int argc, char **argv)
 		return usage_error("--owned-files takes transfer:GROUP, default-owner or keep, "
 				   "not '%s'", owned);
 	a.name = argv[optind];
+	/* the delete must be possible before any file changes hands (a
+	 * group that is still someone's primary group, say) */
+	r = precheck_del(c, a.name);
+	if (r)
+		return r;
 	/* files on registered storages: refused, kept or transferred first */
 	r = storage_guard_delete(c, ACCORD_OWNER_GROUP, a.name, owned);
 	if (r)

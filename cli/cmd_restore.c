@@ -316,7 +316,7 @@ static int write_secrets(struct rctx *x, struct accord_secrets *sec, unsigned *n
 			continue;
 		for (i = 0; i < x->rep.added.n; i++)
 			added |= !strcmp(x->rep.added.v[i], bs.name);
-		if (added && !x->a->o.full)
+		if ((added || (su.flags & ACCORD_F_NO_PASSWORD)) && !x->a->o.full)
 			continue; /* no-password: a hash would contradict it */
 		if (accord_restore_password_hash(bs.data, bs.len, hash, sizeof(hash)) < 0) {
 			fprintf(stderr, "accordctl: warning: the backup's password of %s is "
@@ -431,6 +431,10 @@ int cmd_restore(struct cli *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	r = accord_backup_open(a.file, &x.b, &e);
+	if (r == 0 && (r = accord_backup_trusted(x.b, &e)) < 0) {
+		accord_backup_close(x.b);
+		return fail(c, PH_INPUT, &e);
+	}
 	if (r < 0)
 		return backup_phase_fail(c, &e);
 	x.info = accord_backup_info(x.b);
@@ -461,9 +465,9 @@ int cmd_restore(struct cli *c, int argc, char **argv)
 		rc = backup_phase_fail(c, &e);
 		goto out;
 	}
-	/* PassTicket permissions: compared and restored only when the backup
-	 * holds some (none may mean its store could not be read) */
-	x.ptauth = (a.o.classes & (1u << ACCORD_CLASS_PTAUTH)) && x.info->nptauth > 0;
+	/* PassTicket permissions: compared and restored when the backup says
+	 * it holds them (has_ptauth: read at backup time, possibly none) */
+	x.ptauth = (a.o.classes & (1u << ACCORD_CLASS_PTAUTH)) && x.info->has_ptauth;
 	if (x.ptauth || a.include_secrets) {
 		r = accord_secrets_open(accord_registry_path(c->reg), false, &sec, &e);
 		if (r < 0) {

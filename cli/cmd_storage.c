@@ -27,9 +27,28 @@
 /* ---- helpers ------------------------------------------------------------ */
 
 struct progress {
-	const char *what, *name;
+	const char *what, *name, *root;
 	bool tty, shown;
+	uint64_t linked;
 };
+
+#define LINKED_SHOWN 20
+
+static void show_linked(void *ctx, const char *top, const char *name, uint32_t uid,
+			uint32_t gid)
+{
+	struct progress *p = ctx;
+
+	if (p->shown) {
+		fputc('\n', stderr);
+		p->shown = false;
+	}
+	if (p->linked++ < LINKED_SHOWN)
+		fprintf(stderr, "accordctl: warning: %s/%s%s%s (uid %u, gid %u) left as it is: "
+			"it has other hard links, which may be outside the storage\n", p->root,
+			top, strcmp(top, name) ? "/.../" : "", strcmp(top, name) ? name : "",
+			uid, gid);
+}
 
 static void show_progress(void *ctx, uint64_t seen, uint64_t changed, bool done)
 {
@@ -53,9 +72,12 @@ static void init_progress(struct progress *p, struct accord_walk *w, const char 
 {
 	p->what = what;
 	p->name = name;
+	p->root = w->root ? w->root : "";
 	p->tty = isatty(STDERR_FILENO);
 	p->shown = false;
+	p->linked = 0;
 	w->progress = show_progress;
+	w->on_linked = show_linked;
 	w->ctx = p;
 }
 
@@ -174,6 +196,9 @@ static int publish(struct cli *c, const char *root, const char *name, int64_t cr
 	char dir[PATH_MAX + 16];
 	int r;
 
+	r = accord_storage_meta_check(root, true, &e);
+	if (r < 0)
+		return fail(c, r == -EPERM ? PH_INPUT : PH_COMMIT, &e);
 	r = read_current(c, &snap);
 	if (r)
 		return r;
@@ -218,9 +243,10 @@ static int scan_into(struct cli *c, const char *root, const char *name,
 	struct accord_err e = { 0 };
 	int r;
 
-	r = fu_mkdir(meta_dir(root, dir, sizeof(dir)), 0755);
+	r = accord_storage_meta_check(root, true, &e);
 	if (r < 0)
-		return err_code(c, PH_COMMIT, r, "cannot create %s: %s", dir, strerror(-r));
+		return fail(c, r == -EPERM ? PH_INPUT : PH_COMMIT, &e);
+	meta_dir(root, dir, sizeof(dir));
 	snprintf(ck, sizeof(ck), "%s/scan.checkpoint", dir);
 	memset(w, 0, sizeof(*w));
 	w->root = root;
@@ -604,8 +630,8 @@ static bool same_record(struct cli *c, const char *root, const char *name)
 
 	snprintf(a, sizeof(a), "%s/" ACCORD_STORAGE_META "/manifest.json", root);
 	snprintf(b, sizeof(b), "%s/storages/%s.json", accord_registry_path(c->reg), name);
-	same = fu_read_file(a, ACCORD_MANIFEST_MAX, &x, &xl) == 0 &&
-	       fu_read_file(b, ACCORD_MANIFEST_MAX, &y, &yl) == 0 && xl == yl &&
+	same = fu_read_trusted(a, ACCORD_MANIFEST_MAX, &x, &xl) == 0 &&
+	       fu_read_trusted(b, ACCORD_MANIFEST_MAX, &y, &yl) == 0 && xl == yl &&
 	       !memcmp(x, y, xl);
 	free(x);
 	free(y);
@@ -771,11 +797,25 @@ static void print_plan(struct cli *c, const char *root, const struct accord_mani
 		       "carries it out).\n", root);
 }
 
-/* Runs (or resumes) a conversion and publishes the result. */
-static int convert_and_publish(struct cli *c, const char *root, const char *name,
-			       int64_t created, struct accord_convert *cv, uint64_t *changed)
+/* A conversion that had to leave hard-linked files: done otherwise, but
+ * not what was asked (exit 65). */
+static int linked_fail(struct cli *c, const char *storage, uint64_t linked)
 {
-	struct accord_walk w = { 0 };
+	return err_code(c, PH_OP, -EMLINK, "storage %s: %" PRIu64 " file%s with other hard "
+			"links kept %s owner (named above): changing it would change the same "
+			"file wherever its other links are, maybe outside the storage; check "
+			"them and change their owner by hand", storage, linked,
+			linked == 1 ? "" : "s", linked == 1 ? "its" : "their");
+}
+
+/* Runs (or resumes) a conversion and publishes the result.  *linked: the
+ * files left as they were because of other hard links (each named on
+ * stderr, up to LINKED_SHOWN). */
+static int convert_and_publish(struct cli *c, const char *root, const char *name,
+			       int64_t created, struct accord_convert *cv, uint64_t *changed,
+			       uint64_t *linked)
+{
+	struct accord_walk w = { .root = root };
 	struct accord_err e = { 0 };
 	struct progress p;
 	int r;
@@ -790,6 +830,10 @@ static int convert_and_publish(struct cli *c, const char *root, const char *name
 	}
 	if (changed)
 		*changed = w.changed;
+	*linked = w.linked;
+	if (w.linked > LINKED_SHOWN)
+		fprintf(stderr, "accordctl: warning: and %" PRIu64 " more files with other hard "
+			"links left as they are\n", w.linked - LINKED_SHOWN);
 	r = publish(c, root, name, created, &w);
 	accord_walk_free(&w);
 	if (r == 0 && accord_convert_remove(root, &e) < 0)
@@ -802,7 +846,7 @@ static int resume_pending(struct cli *c, const char *root, bool apply,
 {
 	struct accord_manifest m = { 0 };
 	char uuid[37];
-	uint64_t changed = 0;
+	uint64_t changed = 0, linked = 0;
 	int r;
 
 	accord_registry_uuid(c->reg, uuid);
@@ -820,11 +864,14 @@ static int resume_pending(struct cli *c, const char *root, bool apply,
 	if (r)
 		return r;
 	fprintf(stderr, "accordctl: resuming the interrupted conversion of %s\n", cv->storage);
-	r = convert_and_publish(c, root, cv->storage, m.created, cv, &changed);
+	r = convert_and_publish(c, root, cv->storage, m.created, cv, &changed, &linked);
 	if (r == 0) {
 		audit(c, root, cv->storage, "convert-resumed", NULL, NULL, -1, -1, changed);
-		printf("Finished the conversion of storage %s (%" PRIu64 " files changed in this "
-		       "run)\n", cv->storage, changed);
+		if (!c->json || !linked)
+			printf("Finished the conversion of storage %s (%" PRIu64 " files changed "
+			       "in this run)\n", cv->storage, changed);
+		if (linked)
+			r = linked_fail(c, cv->storage, linked);
 	}
 	accord_manifest_free(&m);
 	return r;
@@ -851,7 +898,7 @@ static int storage_attach(struct cli *c, int argc, char **argv)
 	char root[PATH_MAX], uuid[37], ver[64], how[200], msg[1024], op[128];
 	bool apply = false, dry = false, registered;
 	size_t nu = 0, ng = 0, i;
-	uint64_t files = 0;
+	uint64_t files = 0, linked = 0;
 	uint32_t *avoid = NULL;
 	int o, r;
 
@@ -1002,16 +1049,19 @@ static int storage_attach(struct cli *c, int argc, char **argv)
 				audit(c, root, m.name, "remap", ow->kind ? "group" : "user",
 				      ow->name, ow->id, a.plan[i].new_id, ow->files);
 		}
-		r = convert_and_publish(c, root, m.name, m.created, &cv, NULL);
+		r = convert_and_publish(c, root, m.name, m.created, &cv, NULL, &linked);
 	} else {
 		r = publish(c, root, m.name, m.created, &w);
 	}
 	if (r)
 		goto out;
 	audit(c, root, m.name, "attach", NULL, NULL, -1, -1, m.files);
-	print_plan(c, root, &m, a.plan, how, true);
+	if (!c->json || !linked)
+		print_plan(c, root, &m, a.plan, how, true);
 	if (!c->json)
 		printf("Attached storage %s%s\n", m.name, files ? ": ownership converted" : "");
+	if (linked)
+		r = linked_fail(c, m.name, linked);
 out:
 	free(avoid);
 	free(um);
@@ -1160,7 +1210,7 @@ int storage_guard_delete(struct cli *c, uint32_t kind, const char *name, const c
 	for (i = 0; i < n && r == 0; i++) {
 		struct accord_convert cv = { 0 }, old = { 0 };
 		struct accord_idpair pair = { 0, to };
-		uint64_t moved = 0, changed = 0;
+		uint64_t moved = 0, changed = 0, linked = 0;
 
 		for (j = 0; j < recs[i].nowners; j++)
 			if (recs[i].owners[j].kind == kind && !strcmp(recs[i].owners[j].name, name)) {
@@ -1198,7 +1248,7 @@ int storage_guard_delete(struct cli *c, uint32_t kind, const char *name, const c
 		accord_convert_free(&old);
 		if (r == 0)
 			r = convert_and_publish(c, recs[i].path, recs[i].name, recs[i].created,
-						&cv, &changed);
+						&cv, &changed, &linked);
 		if (r == 0) {
 			audit(c, recs[i].path, recs[i].name, "transfer", kind ? "group" : "user",
 			      name, pair.from, to, changed);
@@ -1206,6 +1256,14 @@ int storage_guard_delete(struct cli *c, uint32_t kind, const char *name, const c
 				printf("Transferred %" PRIu64 " files of %s on storage %s to %s\n",
 				       changed, name, recs[i].name, label);
 		}
+		/* files still owned by name: it is not deleted */
+		if (r == 0 && linked)
+			r = err_code(c, PH_OP, -EMLINK, "%s %s is not deleted: %" PRIu64 " of its "
+				     "files on storage %s have other hard links and were left as "
+				     "they are (named above; changing their owner would change "
+				     "them wherever those links are, maybe outside the storage); "
+				     "check them, change their owner by hand, then delete again",
+				     kind ? "group" : "user", name, linked, recs[i].name);
 		accord_convert_free(&cv);
 	}
 out:

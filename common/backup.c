@@ -79,6 +79,7 @@ struct accord_backup {
 	struct sec *secs;           /* sections after SNAP */
 	size_t nsecs;
 	char (*names)[ACCORD_BACKUP_NAME_MAX + 1];
+	struct stat st;             /* of the file as opened */
 };
 
 static const char *tag_kind(const char *tag)
@@ -823,6 +824,7 @@ int accord_backup_open(const char *path, struct accord_backup **out,
 		r = accord_err_set(err, -EFBIG, "the backup %s is larger than any backup", path);
 		goto fail;
 	}
+	b->st = st;
 	b->file_len = (size_t)st.st_size;
 	r = read_file(fd, path, b->file_len, &b->file, err);
 	if (r < 0)
@@ -1090,5 +1092,22 @@ int accord_ptauth_strings(const char *registry_dir, char ***out, size_t *n,
 		accord_strings_free(sv.v, sv.n);
 		return r;
 	}
+	return 0;
+}
+
+int accord_backup_trusted(const struct accord_backup *b, struct accord_err *err)
+{
+	const struct stat *st = &b->st;
+
+	/* what restore applies as root must be root's (or the caller's) own
+	 * file: its checksums prove no damage, not who wrote it */
+	if ((st->st_uid != 0 && st->st_uid != geteuid()) || (st->st_mode & 022) ||
+	    st->st_nlink != 1)
+		return accord_err_set(err, -EPERM, "the backup file must be owned by root, "
+				      "have one link and not be writable by group or others "
+				      "(owner uid %u, mode %04o, %u links): anyone who can write "
+				      "it can recompute its checksums",
+				      (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777),
+				      (unsigned)st->st_nlink);
 	return 0;
 }

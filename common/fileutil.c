@@ -75,17 +75,51 @@ int fu_publish(const char *dir, const char *final, const void *buf,
 	return r;
 }
 
+static int read_fd(int fd, size_t max, char **out, size_t *len);
+
 int fu_read_file(const char *path, size_t max, char **out, size_t *len)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t have = 0, cap;
-	int fd, r = 0;
+	int fd, r;
 
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	r = read_fd(fd, max, out, len);
+	close(fd);
+	return r;
+}
+
+int fu_read_trusted(const char *path, size_t max, char **out, size_t *len)
+{
+	struct stat st;
+	int fd, r;
+
+	*out = NULL;
+	/* never a link, never blocking on a FIFO, never opening a device:
+	 * the checks are on the file read, not on a name that may change */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? -EPERM : -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+		r = -EPERM;
+	else
+		r = fu_trusted(&st);
+	if (r == 0)
+		r = read_fd(fd, max, out, len);
+	close(fd);
+	return r;
+}
+
+static int read_fd(int fd, size_t max, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t have = 0, cap;
+	int r = 0;
+
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		goto out;
@@ -139,7 +173,6 @@ int fu_read_file(const char *path, size_t max, char **out, size_t *len)
 	buf = NULL;
 out:
 	free(buf);
-	close(fd);
 	return r;
 }
 

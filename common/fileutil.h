@@ -19,6 +19,10 @@ int fu_publish(const char *dir, const char *final, const void *buf,
 /* Reads a whole file up to max bytes (-EFBIG beyond); *out is malloc'd and
  * NUL-terminated. */
 int fu_read_file(const char *path, size_t max, char **out, size_t *len);
+/* The same for a file we trust: opened without following a link or
+ * blocking, and only a regular file with one link that fu_trusted()
+ * accepts (checked on the open file); -EPERM otherwise. */
+int fu_read_trusted(const char *path, size_t max, char **out, size_t *len);
 /* Creates the directory if missing (mode), fails if it is not one. */
 int fu_mkdir(const char *path, mode_t mode);
 /* Is the file owned by root (or the caller) and not writable by group or

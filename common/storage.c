@@ -483,20 +483,17 @@ int accord_manifest_format(const struct accord_manifest *m, char **out, size_t *
 
 int accord_manifest_read(const char *file, struct accord_manifest *m, struct accord_err *err)
 {
-	struct stat st;
 	char *text = NULL;
 	size_t len = 0;
 	int r;
 
 	memset(m, 0, sizeof(*m));
-	if (lstat(file, &st) < 0)
-		return accord_err_set(err, -errno, "cannot read %s: %s", file, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return accord_err_set(err, -EINVAL, "%s is not a regular file", file);
-	if (fu_trusted(&st) < 0)
-		return accord_err_set(err, -EPERM, "refusing %s: it must be owned by root and "
-				      "not writable by group or others", file);
-	r = fu_read_file(file, ACCORD_MANIFEST_MAX, &text, &len);
+	/* checked on the open file: a name swapped after a check is not read */
+	r = fu_read_trusted(file, ACCORD_MANIFEST_MAX, &text, &len);
+	if (r == -EPERM)
+		return accord_err_set(err, -EPERM, "refusing %s: it must be owned by root, not "
+				      "writable by group or others, and a regular file with one "
+				      "link", file);
 	if (r < 0)
 		return accord_err_set(err, r, "cannot read %s: %s", file, strerror(-r));
 	r = accord_manifest_parse(text, len, m, err);
@@ -522,6 +519,35 @@ int accord_manifest_write(const char *dir, const char *file, const struct accord
 	free(text);
 	if (r < 0)
 		return accord_err_set(err, r, "cannot write %s: %s", path, strerror(-r));
+	return 0;
+}
+
+int accord_storage_meta_check(const char *root, bool create, struct accord_err *err)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(dir, sizeof(dir), "%s/" ACCORD_STORAGE_META, root) >= (int)sizeof(dir))
+		return accord_err_set(err, -ENAMETOOLONG, "path too long: %s", root);
+	if (lstat(root, &st) < 0)
+		return accord_err_set(err, -errno, "%s: %s", root, strerror(errno));
+	/* whoever may rename the root's entries may swap .accord for a link
+	 * or a directory of their own between our check and our write */
+	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)))
+		return accord_err_set(err, -EPERM, "refusing the storage %s: its root directory "
+				      "must be owned by root and not writable by group or others "
+				      "(unless sticky), or its " ACCORD_STORAGE_META " could be "
+				      "replaced under accordctl", root);
+	if (create && mkdir(dir, 0755) == 0 && chmod(dir, 0755) < 0)
+		return accord_err_set(err, -errno, "cannot create %s: %s", dir, strerror(errno));
+	if (lstat(dir, &st) < 0)
+		return errno == ENOENT ? -ENOENT : accord_err_set(err, -errno, "%s: %s", dir,
+								  strerror(errno));
+	if (!S_ISDIR(st.st_mode) || fu_trusted(&st) < 0)
+		return accord_err_set(err, -EPERM, "refusing %s: it must be a directory (not a "
+				      "link) owned by root and not writable by group or others",
+				      dir);
 	return 0;
 }
 
@@ -651,6 +677,7 @@ struct walker {
 	size_t depth, cap;
 	uint64_t tick;
 	struct timespec last_progress;
+	const char *top; /* the top-level entry being walked */
 	struct accord_err *err;
 };
 
@@ -679,24 +706,41 @@ static uint32_t map_id(const struct accord_idpair *m, size_t n, uint32_t id)
 	return id;
 }
 
-/* Changes the owner of dirfd/name (never following a link); set-ID bits
- * that chown clears are put back. */
+/*
+ * Changes the owner of dirfd/name as *st (from fstatat) saw it: the name
+ * is opened with O_PATH | O_NOFOLLOW (no link followed, no device or FIFO
+ * opened) and everything is decided again on that open file, which is the
+ * one changed, so a name swapped after the fstatat changes nothing.
+ * -EAGAIN: replaced or changed under us; -EMLINK: a file (not a
+ * directory) with another hard link, which may live outside the storage
+ * (changing its owner would change that file too): left as it is.
+ * Set-ID bits that chown clears are put back.
+ */
 static int change_owner(int dirfd, const char *name, const struct stat *st, uid_t u, gid_t g)
 {
-	int fd, r = 0;
+	char proc[64];
 	struct stat now;
+	int fd, r = 0;
 
-	if (!S_ISREG(st->st_mode) || !(st->st_mode & (S_ISUID | S_ISGID)))
-		return fchownat(dirfd, name, u, g, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &now) < 0)
 		r = -errno;
-	else if (now.st_ino != st->st_ino || now.st_dev != st->st_dev)
-		r = -EAGAIN; /* replaced under us */
-	else if (fchown(fd, u, g) < 0 || fchmod(fd, st->st_mode & 07777) < 0)
+	else if (now.st_ino != st->st_ino || now.st_dev != st->st_dev ||
+		 now.st_uid != st->st_uid || now.st_gid != st->st_gid ||
+		 (now.st_mode & S_IFMT) != (st->st_mode & S_IFMT))
+		r = -EAGAIN;
+	else if (!S_ISDIR(now.st_mode) && now.st_nlink != 1)
+		r = -EMLINK;
+	else if (fchownat(fd, "", u, g, AT_EMPTY_PATH) < 0)
 		r = -errno;
+	else if (S_ISREG(now.st_mode) && (now.st_mode & (S_ISUID | S_ISGID))) {
+		/* the same inode through the descriptor, never the name */
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (chmod(proc, now.st_mode & 07777) < 0)
+			r = -errno;
+	}
 	close(fd);
 	return r;
 }
@@ -708,7 +752,8 @@ static void report(struct walker *k, bool done)
 }
 
 /* One entry: count it (after the change).  *isdir: descend. */
-static int visit(struct walker *k, int dirfd, const char *name, bool *isdir)
+static int visit(struct walker *k, int dirfd, const char *name, bool *isdir,
+		 struct stat *seen)
 {
 	struct accord_walk *w = k->w;
 	struct stat st;
@@ -732,12 +777,21 @@ static int visit(struct walker *k, int dirfd, const char *name, bool *isdir)
 		if (nu != u || ng != g) {
 			r = change_owner(dirfd, name, &st, nu != u ? nu : (uint32_t)-1,
 					 ng != g ? ng : (uint32_t)-1);
-			if (r < 0)
+			if (r == -EMLINK) {
+				/* left with its owner, counted so, reported */
+				w->linked++;
+				if (w->on_linked)
+					w->on_linked(w->ctx, k->top, name, u, g);
+			} else if (r < 0) {
 				return accord_err_set(k->err, r, "cannot change the owner of %s "
-						      "(under %s): %s", name, w->root, strerror(-r));
-			w->changed++;
-			u = nu;
-			g = ng;
+						      "(under %s/%s): %s", name, w->root, k->top,
+						      r == -EAGAIN ? "it changed during the walk"
+								   : strerror(-r));
+			} else {
+				w->changed++;
+				u = nu;
+				g = ng;
+			}
 		}
 	}
 	if (ctab_add(&k->u, u, 1) < 0 || ctab_add(&k->g, g, 1) < 0)
@@ -748,14 +802,24 @@ static int visit(struct walker *k, int dirfd, const char *name, bool *isdir)
 		clock_gettime(CLOCK_MONOTONIC, &k->last_progress);
 	}
 	*isdir = S_ISDIR(st.st_mode);
+	*seen = st;
 	return 0;
 }
 
-static int push_dir(struct walker *k, int dirfd, const char *name)
+static int push_dir(struct walker *k, int dirfd, const char *name, const struct stat *seen)
 {
 	struct frame *f;
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK |
+			O_CLOEXEC);
 
+	/* the directory visited, not one swapped in (or mounted on it) since */
+	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_dev != seen->st_dev ||
+			st.st_ino != seen->st_ino)) {
+		close(fd);
+		return accord_err_set(k->err, -EAGAIN, "the directory %s (under %s) changed "
+				      "during the walk", name, k->w->root);
+	}
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
@@ -792,12 +856,15 @@ static int push_dir(struct walker *k, int dirfd, const char *name)
 /* Everything below one top-level entry. */
 static int walk_subtree(struct walker *k, int rootfd, const char *name)
 {
+	struct stat seen;
 	bool isdir;
-	int r = visit(k, rootfd, name, &isdir);
+	int r;
 
+	k->top = name;
+	r = visit(k, rootfd, name, &isdir, &seen);
 	if (r < 0 || !isdir)
 		return r;
-	r = push_dir(k, rootfd, name);
+	r = push_dir(k, rootfd, name, &seen);
 	while (r == 0 && k->depth) {
 		struct frame *f = &k->stack[k->depth - 1];
 		struct linux_dirent64 *d;
@@ -822,9 +889,9 @@ static int walk_subtree(struct walker *k, int rootfd, const char *name)
 		f->pos += d->d_reclen;
 		if (d->d_name[0] == '.' && (!d->d_name[1] || (d->d_name[1] == '.' && !d->d_name[2])))
 			continue;
-		r = visit(k, f->fd, d->d_name, &isdir);
+		r = visit(k, f->fd, d->d_name, &isdir, &seen);
 		if (r == 0 && isdir)
-			r = push_dir(k, f->fd, d->d_name);
+			r = push_dir(k, f->fd, d->d_name, &seen);
 	}
 	while (k->depth)
 		close(k->stack[--k->depth].fd);
@@ -923,9 +990,9 @@ static int save_checkpoint(struct walker *k, const struct stat *rst, const char 
 	int r;
 
 	hex_name(done, hx);
-	sb_add(&b, "accord-walk 1\ntag %s\nroot %ju %ju\ndone %s\nfiles %" PRIu64 " %" PRIu64 "\n",
-	       k->w->tag, (uintmax_t)rst->st_dev, (uintmax_t)rst->st_ino, hx, k->w->files,
-	       k->w->changed);
+	sb_add(&b, "accord-walk 1\ntag %s\nroot %ju %ju\ndone %s\nfiles %" PRIu64 " %" PRIu64
+	       " %" PRIu64 "\n", k->w->tag, (uintmax_t)rst->st_dev, (uintmax_t)rst->st_ino, hx,
+	       k->w->files, k->w->changed, k->w->linked);
 	for (i = 0; i < k->u.cap; i++)
 		if (k->u.key[i])
 			sb_add(&b, "u %" PRIu64 " %" PRIu64 "\n", k->u.key[i] - 1, k->u.val[i]);
@@ -952,12 +1019,13 @@ static int load_checkpoint(struct walker *k, const struct stat *rst, char **done
 {
 	char *text = NULL, *line, *save = NULL, *end;
 	size_t len = 0;
-	uint64_t sum, a, b;
+	uint64_t sum, a, b, c;
 	uintmax_t dev, ino;
 	int r = 1, state = 0;
 
 	*done = NULL;
-	if (fu_read_file(k->w->checkpoint, SIDE_FILE_MAX, &text, &len) < 0)
+	/* one we did not write (not root's, or writable by others): ignored */
+	if (fu_read_trusted(k->w->checkpoint, SIDE_FILE_MAX, &text, &len) < 0)
 		return 1;
 	end = len >= 21 ? text + len - 21 : NULL;
 	if (!end || strncmp(end, "end ", 4) || end[20] != '\n' ||
@@ -994,9 +1062,11 @@ static int load_checkpoint(struct walker *k, const struct stat *rst, char **done
 			}
 			(*done)[n] = '\0';
 			state = 4;
-		} else if (state == 4 && sscanf(line, "files %" SCNu64 " %" SCNu64, &a, &b) == 2) {
+		} else if (state == 4 && sscanf(line, "files %" SCNu64 " %" SCNu64 " %" SCNu64,
+						&a, &b, &c) == 3) {
 			k->w->files = a;
 			k->w->changed = b;
+			k->w->linked = c;
 			state = 5;
 		} else if (state == 5 && sscanf(line, "u %" SCNu64 " %" SCNu64, &a, &b) == 2 &&
 			   a < UINT32_MAX) {
@@ -1021,7 +1091,7 @@ out:
 		ctab_free(&k->g);
 		if (ctab_init(&k->u) < 0 || ctab_init(&k->g) < 0)
 			r = -ENOMEM;
-		k->w->files = k->w->changed = 0;
+		k->w->files = k->w->changed = k->w->linked = 0;
 	}
 	free(text);
 	return r;
@@ -1044,7 +1114,7 @@ int accord_storage_walk(struct accord_walk *w, struct accord_err *err)
 	size_t ntop = 0, i = 0;
 	int rootfd, r;
 
-	w->files = w->changed = 0;
+	w->files = w->changed = w->linked = 0;
 	w->resumed = false;
 	w->uids = w->gids = NULL;
 	w->nuids = w->ngids = 0;
@@ -1079,8 +1149,11 @@ int accord_storage_walk(struct accord_walk *w, struct accord_err *err)
 	} else {
 		bool isdir;
 
+		struct stat seen;
+
 		/* the root itself */
-		r = visit(&k, rootfd, ".", &isdir);
+		k.top = ".";
+		r = visit(&k, rootfd, ".", &isdir, &seen);
 		if (r < 0)
 			goto out;
 	}
@@ -1298,6 +1371,12 @@ int accord_storage_audit(const char *root, const char *storage, const char *acto
 
 	if (!o)
 		return accord_err_set(err, -ENOMEM, "out of memory");
+	r = accord_storage_meta_check(root, false, err);
+	if (r < 0) {
+		json_object_put(o);
+		return r == -ENOENT ? accord_err_set(err, r, "%s has no " ACCORD_STORAGE_META,
+						     root) : r;
+	}
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	gethostname(host, sizeof(host) - 1);
@@ -1593,6 +1672,10 @@ int accord_convert_save(const char *root, struct accord_convert *cv,
 	uint64_t sum;
 	int r;
 
+	r = accord_storage_meta_check(root, false, err);
+	if (r < 0)
+		return r == -ENOENT ? accord_err_set(err, r, "%s has no " ACCORD_STORAGE_META,
+						     root) : r;
 	snprintf(dir, sizeof(dir), "%s/" ACCORD_STORAGE_META, root);
 	snprintf(path, sizeof(path), "%s/convert.journal", dir);
 	r = format_journal(cv, &b, &sum);
@@ -1630,9 +1713,16 @@ int accord_convert_load(const char *root, struct accord_convert *cv, struct acco
 
 	memset(cv, 0, sizeof(*cv));
 	snprintf(path, sizeof(path), "%s/" ACCORD_STORAGE_META "/convert.journal", root);
-	r = fu_read_file(path, SIDE_FILE_MAX, &text, &len);
+	r = accord_storage_meta_check(root, false, err);
+	if (r < 0)
+		return r;
+	/* the journal says which IDs become which: only root's own */
+	r = fu_read_trusted(path, SIDE_FILE_MAX, &text, &len);
 	if (r == -ENOENT)
 		return r;
+	if (r == -EPERM)
+		return accord_err_set(err, r, "refusing %s: it must be owned by root, not writable "
+				      "by group or others, and a regular file with one link", path);
 	if (r < 0)
 		return accord_err_set(err, r, "cannot read %s: %s", path, strerror(-r));
 	r = accord_err_set(err, -EBADMSG, "%s is damaged (edited or truncated); the "
@@ -1717,6 +1807,7 @@ int accord_convert_run(const char *root, struct accord_convert *cv, struct accor
 {
 	char ck[PATH_MAX], tag[64];
 	bool walked = false;
+	uint64_t linked = 0;
 	int r = 0;
 
 	snprintf(ck, sizeof(ck), "%s/" ACCORD_STORAGE_META "/convert.checkpoint", root);
@@ -1735,6 +1826,7 @@ int accord_convert_run(const char *root, struct accord_convert *cv, struct accor
 		r = accord_storage_walk(w, err);
 		if (r < 0)
 			break;
+		linked += w->linked;
 		cv->current++;
 		r = accord_convert_save(root, cv, err);
 		if (r < 0)
@@ -1751,6 +1843,7 @@ int accord_convert_run(const char *root, struct accord_convert *cv, struct accor
 		accord_walk_free(w);
 		r = accord_storage_walk(w, err);
 	}
+	w->linked = linked; /* every phase's, not only the last one's */
 	w->tag = NULL;
 	w->checkpoint = NULL;
 	return r;

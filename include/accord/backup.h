@@ -75,6 +75,10 @@ int accord_backup_open(const char *path, struct accord_backup **out,
 		       struct accord_err *err);
 void accord_backup_close(struct accord_backup *b);
 const struct accord_backup_info *accord_backup_info(const struct accord_backup *b);
+/* Is the opened file owned by root (or the caller), with one link, not
+ * writable by group or others?  Restore requires it: checksums show
+ * damage, not who wrote the file.  0 or -EPERM with the reason. */
+int accord_backup_trusted(const struct accord_backup *b, struct accord_err *err);
 /* The backup's snapshot, mapped from memory the backup owns. */
 const struct accord_snapshot *accord_backup_snapshot(const struct accord_backup *b);
 

@@ -66,6 +66,14 @@ int accord_manifest_write(const char *dir, const char *file,
 			  const struct accord_manifest *m,
 			  struct accord_err *err);
 
+/* Is root/.accord safe to read and write as root?  The root directory
+ * owned by root and not writable by group or others (or sticky), .accord
+ * a directory (no link) owned by root, not writable by group or others;
+ * create: make .accord (0755) when missing.  -ENOENT (err untouched)
+ * when .accord is missing and not created, -EPERM when not trusted. */
+int accord_storage_meta_check(const char *root, bool create,
+			      struct accord_err *err);
+
 /* ---- walking a storage -------------------------------------------- */
 
 struct accord_idcount {
@@ -87,10 +95,16 @@ struct accord_walk {
 						    owner is a from */
 	size_t numap, ngmap;
 	void (*progress)(void *ctx, uint64_t seen, uint64_t changed, bool done);
+	/* a file whose owner a map would change but that has other hard
+	 * links (they may be outside the storage): left as it is, counted
+	 * with its owner; top is the top-level entry it is under */
+	void (*on_linked)(void *ctx, const char *top, const char *name, uint32_t uid,
+			  uint32_t gid);
 	void *ctx;
 	/* out */
 	bool resumed;            /* a checkpoint was taken up */
 	uint64_t files, changed;
+	uint64_t linked;         /* files left because of other hard links */
 	struct accord_idcount *uids, *gids; /* after the change, sorted */
 	size_t nuids, ngids;
 };
@@ -98,7 +112,9 @@ struct accord_walk {
 /*
  * Walks root without following symlinks or leaving its file system,
  * skipping root/.accord; counts every entry (the root too) per UID and
- * GID, after applying the maps (lchown; set-ID bits put back).  With a
+ * GID, after applying the maps (on the file opened without following,
+ * checked again there; set-ID bits put back; a non-directory with more
+ * than one hard link is never changed, see on_linked).  With a
  * checkpoint, progress is saved about once a second after whole
  * top-level entries, and a walk with the same tag continues from it;
  * the checkpoint is removed at the end.

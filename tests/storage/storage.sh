@@ -250,8 +250,17 @@ n17=$(owners "$VOL" | awk -v u="$u17" '$2==u' | wc -l)
 expect 0 "user del --owned-files default-owner" user del u17 --owned-files default-owner
 check "default owner has u17's files" "$((n2 + n17))" "$(owners "$VOL" | awk -v u="$u2" '$2==u' | wc -l)"
 
-# a group that is nobody's primary group any more
+# a group that is still someone's primary group: refused before any
+# file changes hands, even with --owned-files transfer
 g19=$(awk '$1=="u19"{print $2}' "$T/users_b")
+before=$(state_b)
+files_before=$(owners "$VOL" | awk -v g="$g19" '$3==g' | wc -l)
+expect 65 "group del of a primary group with transfer is refused" \
+	group del u19 --owned-files transfer:u3
+check "the refused transfer moved no file" "$files_before" \
+	"$(owners "$VOL" | awk -v g="$g19" '$3==g' | wc -l)"
+check "the refused transfer changed nothing" "$before" "$(state_b)"
+# a group that is nobody's primary group any more
 expect 0 "u19's primary group becomes u3" user mod u19 --group u3
 before=$(state_b)
 expect 65 "group del of an owner is refused" group del u19
@@ -298,6 +307,52 @@ expect 64 "register without --name" storage register "$T/plain"
 expect 65 "register with a bad name" storage register "$T/plain" --name 'Bad/Name'
 check "bad input changed nothing" "$before" "$(state_b)"
 check "no manifest made in the plain dir" no "$([ -e "$T/plain/.accord/manifest.json" ] && echo yes || echo no)"
+
+# ---- hard links, special files, files we must not trust ---------------------
+on_b
+u6=$(awk '$1=="u6"{print $2}' "$T/users_b")
+mkdir -p "$T/outside"
+echo secret >"$T/outside/shadow"
+chown "$u6:$u6" "$T/outside/shadow"
+ln "$T/outside/shadow" "$VOL/d001/linked"
+mkfifo "$VOL/d001/fifo"
+mknod "$VOL/d001/null" c 1 3
+chown "$u6:$u6" "$VOL/d001/fifo" "$VOL/d001/null"
+expect 0 "rescan with a hard link to a file outside" storage scan vol1
+before=$(registry_state_b)
+expect 65 "transfer with a hard-linked file: the delete is refused" \
+	user del u6 --owned-files transfer:u1
+check "the linked file is named" 1 "$(grep -c "d001/.../linked (uid $u6" "$T/err")"
+check "the refusal says why" 1 "$(grep -c 'is not deleted.*hard links' "$T/err")"
+check "the file outside the storage keeps its owner" "$u6 $u6" \
+	"$(stat -c '%u %g' "$T/outside/shadow")"
+check "u6 still exists" 0 "$("$ACCORDCTL" user show u6 >/dev/null 2>&1; echo $?)"
+check "registry unchanged by the refused delete" "$before" "$(registry_state_b)"
+check "fifo converted (not opened)" "$u1 $u6" "$(stat -c '%u %g' "$VOL/d001/fifo")"
+check "device node converted (not opened)" "$u1 $u6" "$(stat -c '%u %g' "$VOL/d001/null")"
+check "no journal left" no "$([ -e "$VOL/.accord/convert.journal" ] && echo yes || echo no)"
+rm -f "$VOL/d001/linked" "$VOL/d001/fifo" "$VOL/d001/null"
+expect 0 "rescan after the links are gone" storage scan vol1
+
+# a conversion journal someone else wrote is never resumed
+printf 'accord-convert 1\n' >"$VOL/.accord/convert.journal"
+chown 31337 "$VOL/.accord/convert.journal"
+before=$(state_b)
+expect 77 "a journal not owned by root is refused" storage attach "$VOL" --apply
+check "its message" 1 "$(grep -c 'convert.journal: it must be .*owned by root' "$T/err")"
+check "refused journal changed nothing" "$before" "$(state_b)"
+rm -f "$VOL/.accord/convert.journal"
+chmod 0777 "$VOL/.accord"
+expect 77 "a world-writable .accord is refused" storage scan vol1
+check "its message" 1 "$(grep -c '.accord: it must be a directory' "$T/err")"
+chmod 0755 "$VOL/.accord"
+chmod 0777 "$VOL"
+expect 77 "a storage root others may write to is refused" storage scan vol1
+chmod 0755 "$VOL"
+mkdir -p "$T/plain/.accord"
+ln -s "$T/man.good" "$T/plain/.accord/manifest.json"
+expect 77 "a manifest that is a symlink is refused" storage attach "$T/plain" --dry-run
+rm -rf "$T/plain/.accord"
 
 # ---- detach -------------------------------------------------------------------
 expect 0 "detach" storage detach vol1
