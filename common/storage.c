@@ -653,11 +653,13 @@ static int ctab_export(const struct ctab *t, struct accord_idcount **out, size_t
 
 /* ---- the walk ---------------------------------------------------------- */
 
+/* The kernel's record layout for getdents64(2): every member is there
+ * for the layout, whether or not the walk reads it. */
 struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
+	uint64_t d_ino;          /* cppcheck-suppress unusedStructMember */
+	int64_t d_off;           /* cppcheck-suppress unusedStructMember */
 	unsigned short d_reclen;
-	unsigned char d_type;
+	unsigned char d_type;    /* cppcheck-suppress unusedStructMember */
 	char d_name[];
 };
 
