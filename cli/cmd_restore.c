@@ -48,6 +48,7 @@ struct rctx {
 	struct accord_restore_report rep;
 	struct accord_diff diff;
 	bool have_diff;
+	unsigned nkeys;                      /* PassTicket keys written */
 };
 
 static void rctx_clear_result(struct rctx *x)
@@ -300,6 +301,21 @@ static int write_secrets(struct rctx *x, struct accord_secrets *sec, unsigned *n
 			(*npt)++;
 		}
 	}
+	/* PassTicket keys: named explicitly (--only ptkeys) */
+	while (r >= 0 && (x->a->o.classes & ACCORD_RESTORE_PTKEYS) &&
+	       accord_backup_secret_next(x->b, &cur, &bs) == 0) {
+		struct accord_pt_key k;
+
+		if (strcmp(bs.kind, "ptkey") || accord_restore_excluded(&x->a->o, bs.name))
+			continue;
+		r = accord_pt_key_parse((const char *)bs.data, bs.len, &k, e);
+		if (r == 0)
+			r = accord_pt_key_put(sec, bs.name, &k, e);
+		explicit_bzero(&k, sizeof(k));
+		if (r == 0)
+			x->nkeys++;
+	}
+	cur = 0;
 	if (r < 0 || !(x->a->o.classes & ACCORD_RESTORE_PASSWORDS) ||
 	    !(x->a->o.classes & (1u << ACCORD_CLASS_USER)))
 		return r < 0 ? r : 0;
@@ -401,6 +417,9 @@ static int parse_args(int argc, char **argv, struct restore_args *a)
 		return usage_error("restore: %s", e.msg);
 	if (a->include_secrets)
 		a->o.classes |= ACCORD_RESTORE_PASSWORDS;
+	if ((a->o.classes & ACCORD_RESTORE_PTKEYS) && !a->include_secrets)
+		return usage_error("restore: --only ptkeys needs --include-secrets (keys are "
+				   "secrets)");
 	return 0;
 }
 
@@ -550,14 +569,18 @@ int cmd_restore(struct cli *c, int argc, char **argv)
 		json_object_object_add(doc, "changes", json_object_new_int64((int64_t)res.changes));
 		json_object_object_add(doc, "passwords", json_object_new_int64(npw));
 		json_object_object_add(doc, "ptauth_changes", json_object_new_int64(npt));
+		json_object_object_add(doc, "ptkeys", json_object_new_int64(x.nkeys));
 	} else {
 		if (res.changes)
 			printf("Restored from %s: %zu change%s (generation %" PRIu64 ")", a.file,
 			       res.changes, res.changes == 1 ? "" : "s", res.generation);
 		else
 			printf("Nothing to change in the registry");
-		printf("; %u password%s, %u PassTicket permission change%s written.\n", npw,
+		printf("; %u password%s, %u PassTicket permission change%s", npw,
 		       npw == 1 ? "" : "s", npt, npt == 1 ? "" : "s");
+		if (a.o.classes & ACCORD_RESTORE_PTKEYS)
+			printf(", %u PassTicket key%s", x.nkeys, x.nkeys == 1 ? "" : "s");
+		printf(" written.\n");
 	}
 	rc = 0;
 out:

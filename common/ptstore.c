@@ -566,6 +566,25 @@ static int key_load(struct sub *d, const char *name, struct accord_pt_key *k,
 	return r;
 }
 
+int accord_pt_key_parse(const char *text, size_t len, struct accord_pt_key *k,
+			struct accord_err *err)
+{
+	char buf[KEY_FILE_MAX + 1];
+	int r;
+
+	if (len == 0 || len > KEY_FILE_MAX || memchr(text, 0, len))
+		return accord_err_set(err, -EBADMSG, "not a PassTicket key file");
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	r = key_parse(buf, k);
+	explicit_bzero(buf, sizeof(buf));
+	if (r < 0) {
+		explicit_bzero(k, sizeof(*k));
+		return accord_err_set(err, -EBADMSG, "not a PassTicket key file");
+	}
+	return 0;
+}
+
 int accord_pt_key_get(struct accord_secrets *s, const char *profile,
 		      struct accord_pt_key *k, struct accord_err *err)
 {

@@ -80,9 +80,7 @@ int accord_restore_parse_only(const char *list, unsigned *mask,
 	for (tok = strtok_r(copy, ",", &save); tok && r == 0;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(tok, "ptkeys"))
-			r = accord_err_set(err, -EINVAL,
-					   "--only ptkeys: PassTicket keys are never restored "
-					   "(set them again with 'accordctl passticket key set')");
+			*mask |= ACCORD_RESTORE_PTKEYS; /* named explicitly: allowed */
 		else if (!strcmp(tok, "passwords"))
 			r = accord_err_set(err, -EINVAL,
 					   "--only passwords: password hashes are restored with "

@@ -38,6 +38,10 @@ int accord_pt_profile_name(const char *in, char out[ACCORD_PT_PROFILE_MAX + 1],
 /* Stores (replaces) the key of a profile name (validated, upper-cased). */
 int accord_pt_key_put(struct accord_secrets *s, const char *profile,
 		      const struct accord_pt_key *k, struct accord_err *err);
+/* Parses the text of a key file as the store writes it (a backup holds
+ * these bytes): 0 or -EBADMSG.  k holds the key: wipe it after use. */
+int accord_pt_key_parse(const char *text, size_t len, struct accord_pt_key *k,
+			struct accord_err *err);
 /* -ENOENT when there is none. */
 int accord_pt_key_get(struct accord_secrets *s, const char *profile,
 		      struct accord_pt_key *k, struct accord_err *err);

@@ -12,11 +12,11 @@
  *   cas         CAs and CRLs (trust anchors): only when --only names it
  *   passwords   password hashes: only with --include-secrets (restored for
  *               the profiles of the users class that are not excluded)
- * PassTicket keys are never restored, even from a backup with secrets: a
+ * PassTicket keys (this registry's own keys) are restored only when
+ * --only names `ptkeys` explicitly, and only with --include-secrets: a
  * key is shared with the one partner system that generates tickets, and a
  * key restored from another registry (or an older one) is exactly the
- * foreign host state a restore must not bring along; set it again with
- * `accordctl passticket key set`.
+ * foreign host state a restore must not bring along by default.
  * Never restored, whatever is asked: logon records (failure counts,
  * failure and inactivity revokes, last logon), the replay cache, the
  * host-local snapshot; a backup does not even hold them.  A restore from
@@ -70,6 +70,8 @@
 /* Class bits: 1u << enum accord_class, and passwords (set by
  * --include-secrets, never by --only). */
 #define ACCORD_RESTORE_PASSWORDS (1u << ACCORD_CLASS_COUNT)
+/* PassTicket keys: only when --only names "ptkeys" (with --include-secrets) */
+#define ACCORD_RESTORE_PTKEYS (1u << (ACCORD_CLASS_COUNT + 1))
 #define ACCORD_RESTORE_DEFAULT                                                 \
 	((1u << ACCORD_CLASS_USER) | (1u << ACCORD_CLASS_GROUP) |              \
 	 (1u << ACCORD_CLASS_APPL) | (1u << ACCORD_CLASS_SWAP) |               \

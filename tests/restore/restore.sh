@@ -151,7 +151,8 @@ check "json: users deleted" 1 "$(json_get "$T/out" 'd["diff"]["summary"]["users"
 
 refused 64 "not a terminal.*--yes" "no --yes, no terminal" restore "$T/b1.bak" </dev/null
 refused 64 "unknown class" "--only bogus" restore "$T/b1.bak" --only users,bogus --yes
-refused 64 "never restored" "--only ptkeys" restore "$T/b1.bak" --only ptkeys --yes
+refused 64 "needs --include-secrets" "--only ptkeys without --include-secrets" \
+	restore "$T/b1.bak" --only ptkeys --yes
 refused 65 "holds no secrets" "--include-secrets from a backup without" \
 	restore "$T/b1.bak" --include-secrets --yes
 
@@ -266,6 +267,21 @@ grep -q foreignca "$T/cas" && ! grep -q localca "$T/cas" && ok "--only cas: the 
 	not_ok "--only cas: the backup's CAs" "$(cat "$T/cas")"
 refused 64 "reapply" "--reapply-since-backup with a foreign backup" \
 	restore "$T/foreign.bak" --foreign --reapply-since-backup --yes
+
+# ---- PassTicket keys: only when named -------------------------------------
+reset
+keys_b1=$("$ACCORDCTL" passticket key list --show 2>&1)
+run passticket key set TSO --generate
+check "the key changed after the backup" different \
+	"$([ "$keys_b1" != "$("$ACCORDCTL" passticket key list --show 2>&1)" ] && echo different)"
+keys_new=$("$ACCORDCTL" passticket key list --show 2>&1)
+expect 0 "restore with secrets, keys not named" restore "$T/b1s.bak" --include-secrets --yes
+check "keys not named: this registry's key kept" "$keys_new" \
+	"$("$ACCORDCTL" passticket key list --show 2>&1)"
+expect 0 "restore --only ptkeys --include-secrets" \
+	restore "$T/b1s.bak" --only ptkeys --include-secrets --yes
+check "--only ptkeys: the backup's key is back" "$keys_b1" \
+	"$("$ACCORDCTL" passticket key list --show 2>&1)"
 
 # ---- damaged backups -------------------------------------------------------
 reset

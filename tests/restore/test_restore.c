@@ -100,8 +100,10 @@ static void test_parse_only(void **state)
 	assert_int_equal(m, 1u << ACCORD_CLASS_CA);
 	assert_int_equal(accord_restore_parse_only("users,bogus", &m, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "bogus"));
-	assert_int_equal(accord_restore_parse_only("ptkeys", &m, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "never restored"));
+	/* PassTicket keys only when named, and never by default */
+	assert_int_equal(accord_restore_parse_only("ptkeys", &m, &e), 0);
+	assert_int_equal(m, ACCORD_RESTORE_PTKEYS);
+	assert_int_equal(ACCORD_RESTORE_DEFAULT & ACCORD_RESTORE_PTKEYS, 0);
 	assert_int_equal(accord_restore_parse_only(",", &m, &e), -EINVAL);
 	/* the default never holds trust anchors */
 	assert_int_equal(ACCORD_RESTORE_DEFAULT & (1u << ACCORD_CLASS_CA), 0);
