@@ -75,7 +75,7 @@ static const char usage_text[] =
 	"               [--reapply-since-backup]\n"
 	"  storage register PATH --name NAME | storage scan NAME|PATH\n"
 	"  storage list | storage show NAME|PATH | storage detach NAME|PATH\n"
-	"  storage attach PATH [--dry-run | --apply]\n"
+	"  storage attach PATH [--dry-run | --apply] [--chown]\n"
 	"  backup FILE [--include-secrets] | backup verify FILE\n"
 	"  diff BACKUP [BACKUP2]     (without BACKUP2: against the live registry)\n"
 	"\n"

@@ -4,7 +4,6 @@
  * guard of user del / group del (IBM i independent ASPs: owners stored
  * by name on the storage, matched by name on vary-on).
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -367,6 +366,26 @@ static int storage_register(struct cli *c, int argc, char **argv)
 	return r;
 }
 
+static void idmap_files(struct cli *c, const char *root, const char *name, char *disk,
+			size_t dl, char *reg, size_t rl);
+
+/* Attached here through an idmapped mount that is not there now (a
+ * reboot, a remount): the files show their disk IDs, not the IDs the
+ * record has. */
+static bool idmap_missing(struct cli *c, const char *root, const char *name)
+{
+	char disk[PATH_MAX + 32], reg[PATH_MAX + ACCORD_STORAGE_NAME_MAX + 32];
+	struct accord_idmap im = { 0 };
+	bool missing;
+
+	idmap_files(c, root, name, disk, sizeof(disk), reg, sizeof(reg));
+	if (accord_idmap_load(reg, &im, NULL) < 0)
+		return false;
+	missing = !accord_idmap_is_ours(root, &im);
+	accord_idmap_free(&im);
+	return missing;
+}
+
 static int storage_scan(struct cli *c, int argc, char **argv)
 {
 	struct accord_manifest rec = { 0 }, m = { 0 };
@@ -387,6 +406,11 @@ static int storage_scan(struct cli *c, int argc, char **argv)
 		r = err_code(c, PH_OP, -ESTALE, "%s carries storage '%s' of registry %s, not "
 			     "storage '%s' of this registry; nothing was changed", root, m.name,
 			     m.registry, rec.name);
+	if (r == 0 && idmap_missing(c, root, rec.name))
+		r = err_code(c, PH_OP, -ENODEV, "storage %s is attached through an idmapped mount "
+			     "that is not over %s now: its files show their IDs on disk; make it "
+			     "again with 'accordctl storage attach %s --apply'; nothing was changed",
+			     rec.name, root, root);
 	if (r == 0)
 		r = scan_into(c, root, rec.name, &w);
 	if (r == 0)
@@ -519,7 +543,10 @@ static int storage_detach(struct cli *c, int argc, char **argv)
 	struct accord_manifest rec = { 0 };
 	struct accord_err e = { 0 };
 	struct write_result res = { 0 };
+	struct accord_idmap im = { 0 };
 	char root[PATH_MAX], msg[PATH_MAX + 200];
+	char dfile[PATH_MAX + 32], rfile[PATH_MAX + ACCORD_STORAGE_NAME_MAX + 32];
+	bool unmounted = false;
 	int r;
 
 	if (argc != 2 || argv[1][0] == '-')
@@ -527,6 +554,19 @@ static int storage_detach(struct cli *c, int argc, char **argv)
 	r = resolve(c, argv[1], root, &rec);
 	if (r)
 		return r;
+	/* an idmapped mount accord made over root, and only such a one */
+	idmap_files(c, root, rec.name, dfile, sizeof(dfile), rfile, sizeof(rfile));
+	if (accord_idmap_load(rfile, &im, NULL) == 0) {
+		unmounted = accord_idmap_is_ours(root, &im);
+		r = accord_idmap_umount(root, &im, &e);
+		accord_idmap_free(&im);
+		if (r < 0) {
+			accord_manifest_free(&rec);
+			return fail(c, PH_COMMIT, &e);
+		}
+		if (unmounted && access(root, F_OK) == 0)
+			audit(c, root, rec.name, "idmap-umount", NULL, NULL, -1, -1, 0);
+	}
 	if (accord_storage_record_remove(accord_registry_path(c->reg), rec.name, &e) < 0) {
 		accord_manifest_free(&rec);
 		return fail(c, PH_COMMIT, &e);
@@ -534,8 +574,8 @@ static int storage_detach(struct cli *c, int argc, char **argv)
 	if (access(root, F_OK) == 0)
 		audit(c, root, rec.name, "detach", NULL, NULL, -1, -1, rec.files);
 	res.changes = 1;
-	snprintf(msg, sizeof(msg), "Detached storage %s (%s); its manifest stays on the storage",
-		 rec.name, root);
+	snprintf(msg, sizeof(msg), "Detached storage %s (%s)%s; its manifest stays on the "
+		 "storage", rec.name, root, unmounted ? ", its idmapped mount unmounted" : "");
 	if (c->json) {
 		report_write(c, &res, msg, msg);
 	} else {
@@ -547,31 +587,172 @@ static int storage_detach(struct cli *c, int argc, char **argv)
 
 /* ---- attach -------------------------------------------------------------- */
 
-/* util-linux gained X-mount.idmap in 2.39.  Asked of libmount itself
- * (no program run); "" when libmount is not there. */
-static void libmount_version(char *buf, size_t len)
-{
-	void *h = dlopen("libmount.so.1", RTLD_NOW | RTLD_LOCAL);
-	int (*fn)(const char **);
-	const char *v = NULL;
+/* ---- idmapped mounts ------------------------------------------------------ */
 
-	buf[0] = '\0';
-	if (!h)
+static void idmap_files(struct cli *c, const char *root, const char *name, char *disk,
+			size_t dl, char *reg, size_t rl)
+{
+	snprintf(disk, dl, "%s/" ACCORD_STORAGE_META "/idmap", root);
+	snprintf(reg, rl, "%s/storages/%s.idmap", accord_registry_path(c->reg), name);
+}
+
+static int drop_idmap_records(struct cli *c, const char *root, const char *name)
+{
+	char disk[PATH_MAX + 32], reg[PATH_MAX + ACCORD_STORAGE_NAME_MAX + 32];
+	int r = 0;
+
+	idmap_files(c, root, name, disk, sizeof(disk), reg, sizeof(reg));
+	if (unlink(disk) < 0 && errno != ENOENT)
+		r = err_code(c, PH_COMMIT, -errno, "cannot remove %s: %s", disk, strerror(errno));
+	if (r == 0 && unlink(reg) < 0 && errno != ENOENT)
+		r = err_code(c, PH_COMMIT, -errno, "cannot remove %s: %s", reg, strerror(errno));
+	return r;
+}
+
+static uint32_t map_lookup(const struct accord_idpair *m, size_t n, uint32_t id, bool *found)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (m[i].from == id) {
+			if (found)
+				*found = true;
+			return m[i].to;
+		}
+	if (found)
+		*found = false;
+	return id;
+}
+
+static bool map_has_to(const struct accord_idpair *m, size_t n, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (m[i].to == id)
+			return true;
+	return false;
+}
+
+static int cmp_count(const void *a, const void *b)
+{
+	uint32_t x = ((const struct accord_idcount *)a)->id;
+	uint32_t y = ((const struct accord_idcount *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The counts as they show through an idmapped mount with map m (the
+ * IDs a map hides, a to that is not a from, merge and are caught by
+ * the comparison with the manifest). */
+static void view_counts(struct accord_idcount *v, size_t *n, const struct accord_idpair *m,
+			size_t nm)
+{
+	size_t i, k = 0;
+
+	if (!nm || !*n)
 		return;
-	*(void **)&fn = dlsym(h, "mnt_get_library_version");
-	if (fn && fn(&v) >= 0 && v)
-		snprintf(buf, len, "%s", v);
-	dlclose(h);
+	for (i = 0; i < *n; i++)
+		v[i].id = map_lookup(m, nm, v[i].id, NULL);
+	qsort(v, *n, sizeof(*v), cmp_count);
+	for (i = 0; i < *n; i++) {
+		if (k && v[k - 1].id == v[i].id)
+			v[k - 1].n += v[i].n;
+		else
+			v[k++] = v[i];
+	}
+	*n = k;
 }
 
-static bool version_at_least(const char *v, int maj, int min)
+static int cmp_idpair(const void *a, const void *b)
 {
-	int a = 0, b = 0;
+	uint32_t x = ((const struct accord_idpair *)a)->from;
+	uint32_t y = ((const struct accord_idpair *)b)->from;
 
-	if (sscanf(v, "%d.%d", &a, &b) != 2)
-		return false;
-	return a > maj || (a == maj && b >= min);
+	return x < y ? -1 : x > y;
 }
+
+/* disk -> here: d (disk -> manifest ID), then p (manifest ID -> here). */
+static int compose(const struct accord_idpair *d, size_t nd, const struct accord_idpair *p,
+		   size_t np, struct accord_idpair **out, size_t *n)
+{
+	size_t i;
+
+	*n = 0;
+	*out = calloc(nd + np + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (i = 0; i < nd; i++) {
+		uint32_t y = map_lookup(p, np, d[i].to, NULL);
+
+		if (y != d[i].from)
+			(*out)[(*n)++] = (struct accord_idpair){ d[i].from, y };
+	}
+	for (i = 0; i < np; i++) {
+		bool hidden;
+
+		if (map_has_to(d, nd, p[i].from))
+			continue; /* done above */
+		map_lookup(d, nd, p[i].from, &hidden);
+		if (!hidden) /* a from of d shows as another ID */
+			(*out)[(*n)++] = p[i];
+	}
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), cmp_idpair);
+	return 0;
+}
+
+/* Why the map cannot be an idmapped mount over root: "" when it can. */
+static void idmap_refusal(const char *root, const struct accord_idmap *im,
+			  const struct accord_walk *disk, bool trial, char *why, size_t len)
+{
+	struct accord_err e = { 0 };
+	size_t i;
+
+	why[0] = '\0';
+	if (map_lookup(im->u, im->nu, 0, NULL) != 0 || map_has_to(im->u, im->nu, 0) ||
+	    map_lookup(im->g, im->ng, 0, NULL) != 0 || map_has_to(im->g, im->ng, 0)) {
+		snprintf(why, len, "idmapped mount not used: ID 0 would be remapped");
+		return;
+	}
+	/* an ID on disk that is a target would show as the overflow ID */
+	for (i = 0; disk && i < disk->nuids; i++)
+		if (map_has_to(im->u, im->nu, disk->uids[i].id) &&
+		    map_lookup(im->u, im->nu, disk->uids[i].id, NULL) == disk->uids[i].id) {
+			snprintf(why, len, "idmapped mount not used: uid %u on the storage is "
+				 "also a new ID and would be hidden", disk->uids[i].id);
+			return;
+		}
+	for (i = 0; disk && i < disk->ngids; i++)
+		if (map_has_to(im->g, im->ng, disk->gids[i].id) &&
+		    map_lookup(im->g, im->ng, disk->gids[i].id, NULL) == disk->gids[i].id) {
+			snprintf(why, len, "idmapped mount not used: gid %u on the storage is "
+				 "also a new ID and would be hidden", disk->gids[i].id);
+			return;
+		}
+	if (trial && accord_idmap_try(root, im, &e) < 0)
+		snprintf(why, len, "%s", e.msg);
+}
+
+static int save_idmap(struct cli *c, const char *root, const struct accord_idmap *im)
+{
+	char dir[PATH_MAX + 16], rdir[PATH_MAX + 16], file[ACCORD_STORAGE_NAME_MAX + 8];
+	struct accord_err e = { 0 };
+
+	snprintf(rdir, sizeof(rdir), "%s/storages", accord_registry_path(c->reg));
+	snprintf(file, sizeof(file), "%s.idmap", im->storage);
+	if (accord_storage_meta_check(root, true, &e) < 0 ||
+	    accord_idmap_save(meta_dir(root, dir, sizeof(dir)), "idmap", im, &e) < 0 ||
+	    fu_mkdir(rdir, 0755) < 0 || accord_idmap_save(rdir, file, im, &e) < 0) {
+		if (!e.msg[0])
+			snprintf(e.msg, sizeof(e.msg), "cannot create %.700s", rdir);
+		if (!e.code)
+			e.code = -EIO;
+		return fail(c, PH_COMMIT, &e);
+	}
+	return 0;
+}
+
 
 /* The differences between a manifest and the files' counts; 0 none. */
 static size_t compare_counts(const struct accord_manifest *m, const struct accord_walk *w,
@@ -733,8 +914,11 @@ static int plan_maps(const struct accord_manifest *m, const struct accord_plan_e
 	return 0;
 }
 
+/* own: the ownership line after "ownership: " (the method and why);
+ * idmapped: no file changes (an idmapped mount, or nothing to do). */
 static void print_plan(struct cli *c, const char *root, const struct accord_manifest *m,
-		       const struct accord_plan_entry *plan, const char *how, bool applied)
+		       const struct accord_plan_entry *plan, const char *own, bool idmapped,
+		       bool applied)
 {
 	size_t i, counts[5] = { 0 }, nmaps = 0;
 	uint64_t convert_files = 0;
@@ -764,8 +948,9 @@ static void print_plan(struct cli *c, const char *root, const struct accord_mani
 		json_object_object_add(o, "plan", a);
 		json_object_object_add(o, "ids_to_convert", json_object_new_int64((int64_t)nmaps));
 		json_object_object_add(o, "files_to_convert",
-				       json_object_new_int64((int64_t)convert_files));
-		json_object_object_add(o, "method", json_object_new_string(how));
+				       json_object_new_int64(idmapped ? 0 : (int64_t)convert_files));
+		json_object_object_add(o, "method", json_object_new_string(own));
+		json_object_object_add(o, "idmapped_mount", json_object_new_boolean(idmapped));
 		json_object_object_add(o, "applied", json_object_new_boolean(applied));
 		print_json(o);
 		return;
@@ -787,11 +972,7 @@ static void print_plan(struct cli *c, const char *root, const struct accord_mani
 	}
 	printf("  %zu ok, %zu to create (%zu of them on another ID), %zu to remap, %zu without "
 	       "a name\n", counts[0], counts[1] + counts[2], counts[2], counts[3], counts[4]);
-	if (nmaps)
-		printf("  ownership: %zu IDs, %" PRIu64 " files to convert by %s\n", nmaps,
-		       convert_files, how);
-	else
-		printf("  ownership: nothing to convert\n");
+	printf("  ownership: %s\n", own);
 	if (!applied)
 		printf("Dry run: nothing was changed ('accordctl storage attach %s --apply' "
 		       "carries it out).\n", root);
@@ -836,6 +1017,9 @@ static int convert_and_publish(struct cli *c, const char *root, const char *name
 			"links left as they are\n", w.linked - LINKED_SHOWN);
 	r = publish(c, root, name, created, &w);
 	accord_walk_free(&w);
+	/* the files now have the IDs of here: no idmapped view any more */
+	if (r == 0 && !strcmp(cv->op, "attach"))
+		r = drop_idmap_records(c, root, name);
 	if (r == 0 && accord_convert_remove(root, &e) < 0)
 		r = fail(c, PH_COMMIT, &e);
 	return r;
@@ -882,22 +1066,28 @@ static int storage_attach(struct cli *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "apply", no_argument, NULL, 'a' },
+		{ "chown", no_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct accord_defaults def = { c->cfg.default_home, c->cfg.default_shell };
 	struct accord_manifest m = { 0 }, rec = { 0 };
-	struct accord_walk w = { 0 };
+	struct accord_walk w = { 0 }, vw = { 0 };
 	struct accord_err e = { 0 };
 	struct accord_convert cv = { 0 };
 	struct attach_args a = { 0 };
+	struct accord_idmap disk_im = { 0 }, reg_im = { 0 }, im = { 0 };
+	const struct accord_idmap *base = NULL;
 	struct accord_snapshot snap;
 	struct accord_state *st = NULL;
 	struct accord_idpair *um = NULL, *gm = NULL;
 	struct progress p;
 	struct write_result res;
-	char root[PATH_MAX], uuid[37], ver[64], how[200], msg[1024], op[128];
-	bool apply = false, dry = false, registered;
-	size_t nu = 0, ng = 0, i;
+	char root[PATH_MAX], uuid[37], own[PATH_MAX + 1200], why[1024] = "", msg[1024];
+	char op[128];
+	char dfile[PATH_MAX + 32], rfile[PATH_MAX + ACCORD_STORAGE_NAME_MAX + 32];
+	bool apply = false, dry = false, use_chown = false, registered, ours = false;
+	bool have_disk, have_reg, idmapped = false, same_plan_here, mount_ok = false;
+	size_t nu = 0, ng = 0, i, navoid;
 	uint64_t files = 0, linked = 0;
 	uint32_t *avoid = NULL;
 	int o, r;
@@ -909,11 +1099,14 @@ static int storage_attach(struct cli *c, int argc, char **argv)
 			dry = true;
 		else if (o == 'a')
 			apply = true;
+		else if (o == 'c')
+			use_chown = true;
 		else
 			return usage_error("storage attach: unknown option '%s'", argv[optind - 1]);
 	}
 	if (optind != argc - 1)
-		return usage_error("usage: accordctl storage attach PATH [--dry-run | --apply]");
+		return usage_error("usage: accordctl storage attach PATH [--dry-run | --apply] "
+				   "[--chown]");
 	if (apply && dry)
 		return usage_error("storage attach: --dry-run or --apply, not both");
 	r = open_registry(c);
@@ -944,6 +1137,22 @@ static int storage_attach(struct cli *c, int argc, char **argv)
 			     rec.path, m.name);
 		goto out;
 	}
+	/* an idmapped view: the manifest has the IDs shown through it */
+	idmap_files(c, root, m.name, dfile, sizeof(dfile), rfile, sizeof(rfile));
+	r = accord_idmap_load(dfile, &disk_im, &e);
+	have_disk = r == 0;
+	if (r < 0 && r != -ENOENT) {
+		r = fail(c, PH_INPUT, &e);
+		goto out;
+	}
+	have_reg = registered && accord_idmap_load(rfile, &reg_im, NULL) == 0;
+	ours = have_reg && accord_idmap_is_ours(root, &reg_im);
+	if (have_disk && strcmp(disk_im.storage, m.name)) {
+		r = err_code(c, PH_INPUT, -EINVAL, "%s names storage '%s', not '%s'; nothing was "
+			     "changed", dfile, disk_im.storage, m.name);
+		goto out;
+	}
+	base = ours ? &reg_im : have_disk ? &disk_im : have_reg ? &reg_im : NULL;
 	/* the files must be what the manifest says */
 	w.root = root;
 	init_progress(&p, &w, "checking", m.name);
@@ -953,20 +1162,47 @@ static int storage_attach(struct cli *c, int argc, char **argv)
 		r = fail(c, PH_INPUT, &e);
 		goto out;
 	}
-	if (compare_counts(&m, &w, msg, sizeof(msg))) {
+	/* IDs on disk, for the temporary IDs of a conversion */
+	navoid = w.nuids + w.ngids;
+	avoid = calloc(navoid + (base ? 2 * (base->nu + base->ng) : 0) + 1, sizeof(*avoid));
+	if (!avoid) {
+		r = err_code(c, PH_OP, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < w.nuids; i++)
+		avoid[i] = w.uids[i].id;
+	for (i = 0; i < w.ngids; i++)
+		avoid[w.nuids + i] = w.gids[i].id;
+	for (i = 0; base && i < base->nu; i++) {
+		avoid[navoid++] = base->u[i].from;
+		avoid[navoid++] = base->u[i].to;
+	}
+	for (i = 0; base && i < base->ng; i++) {
+		avoid[navoid++] = base->g[i].from;
+		avoid[navoid++] = base->g[i].to;
+	}
+	if (!ours && base) {
+		/* the counts as the manifest saw them, through the recorded map */
+		vw.uids = calloc(w.nuids + 1, sizeof(*vw.uids));
+		vw.gids = calloc(w.ngids + 1, sizeof(*vw.gids));
+		if (!vw.uids || !vw.gids) {
+			r = err_code(c, PH_OP, -ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(vw.uids, w.uids, w.nuids * sizeof(*vw.uids));
+		memcpy(vw.gids, w.gids, w.ngids * sizeof(*vw.gids));
+		vw.nuids = w.nuids;
+		vw.ngids = w.ngids;
+		view_counts(vw.uids, &vw.nuids, base->u, base->nu);
+		view_counts(vw.gids, &vw.ngids, base->g, base->ng);
+	}
+	if (compare_counts(&m, !ours && base ? &vw : &w, msg, sizeof(msg))) {
 		r = err_code(c, PH_INPUT, -EINVAL, "the manifest of storage %s disagrees with its "
 			     "files (%s); it was scanned before these changes: rescan it where it "
 			     "is registered ('accordctl storage scan %s'); nothing was changed",
 			     m.name, msg, m.name);
 		goto out;
 	}
-	libmount_version(ver, sizeof(ver));
-	if (ver[0] && version_at_least(ver, 2, 39))
-		snprintf(how, sizeof(how), "chown (util-linux %s has X-mount.idmap, but "
-			 "accordctl does not set up idmapped mounts yet)", ver);
-	else
-		snprintf(how, sizeof(how), "chown (idmapped mount not available: util-linux %s "
-			 "has no X-mount.idmap)", ver[0] ? ver : "(libmount not found)");
 	a.m = &m;
 	a.def = &def;
 	if (!apply) {
@@ -981,33 +1217,84 @@ static int storage_attach(struct cli *c, int argc, char **argv)
 			r = fail(c, PH_OP, &e);
 			goto out;
 		}
-		print_plan(c, root, &m, a.plan, how, false);
-		goto out;
+	} else {
+		r = plan_from_snapshot(c, &m, &a.plan);
+		if (r < 0) {
+			r = err_code(c, PH_OP, -ENOMEM, "out of memory");
+			goto out;
+		}
+		if (r > 0) {
+			/* an owner is missing here: create it in one transaction */
+			a.plan = NULL;
+			snprintf(op, sizeof(op), "storage attach %s", m.name);
+			r = run_write(c, op, do_attach, &a, &res);
+			if (r)
+				goto out;
+		}
 	}
-	r = plan_from_snapshot(c, &m, &a.plan);
-	if (r < 0) {
+	if (plan_maps(&m, a.plan, &um, &nu, &gm, &ng, &files) < 0) {
 		r = err_code(c, PH_OP, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if (r > 0) {
-		/* an owner is missing here: create it in one transaction */
-		a.plan = NULL;
-		snprintf(op, sizeof(op), "storage attach %s", m.name);
-		r = run_write(c, op, do_attach, &a, &res);
-		if (r)
-			goto out;
-	} else if (registered && !strcmp(m.registry, uuid)) {
-		bool same = true;
+	same_plan_here = registered && !strcmp(m.registry, uuid) && !nu && !ng;
+	/* im: disk -> here, through the view the files have now */
+	snprintf(im.storage, sizeof(im.storage), "%s", m.name);
+	snprintf(im.registry, sizeof(im.registry), "%s", uuid);
+	if (compose(base ? base->u : NULL, base ? base->nu : 0, um, nu, &im.u, &im.nu) < 0 ||
+	    compose(base ? base->g : NULL, base ? base->ng : 0, gm, ng, &im.g, &im.ng) < 0) {
+		r = err_code(c, PH_OP, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!im.nu && !im.ng) {
+		snprintf(own, sizeof(own), "nothing to convert");
+	} else if (ours && same_plan_here && !use_chown) {
+		idmapped = mount_ok = true;
+		snprintf(own, sizeof(own), "idmapped mount over %s (%zu IDs mapped, 0 files "
+			 "changed)", root, im.nu + im.ng);
+	} else {
+		if (use_chown)
+			snprintf(why, sizeof(why), "--chown");
+		else if (!why[0])
+			idmap_refusal(root, &im, ours ? NULL : &w, !ours, why, sizeof(why));
+		idmapped = !why[0];
+		if (idmapped) {
+			snprintf(own, sizeof(own), "idmapped mount over %s (%zu IDs mapped, 0 "
+				 "files changed)", root, im.nu + im.ng);
+		} else {
+			uint64_t n = 0;
 
-		for (i = 0; i < m.nowners && same; i++)
-			same = a.plan[i].new_id == m.owners[i].id;
-		if (same) {
-			/* attached here already, nothing to change: no write at all */
-			print_plan(c, root, &m, a.plan, how, true);
-			if (!c->json)
-				printf("Storage %s is attached already; nothing to change\n", m.name);
-			goto out;
+			/* the files of every disk ID that changes */
+			for (i = 0; i < m.nowners; i++) {
+				const struct accord_owner *ow = &m.owners[i];
+				uint32_t d = ow->id;
+				bool hit = false;
+
+				if (base)
+					for (size_t k = 0; k < (ow->kind ? base->ng : base->nu); k++)
+						if ((ow->kind ? base->g : base->u)[k].to == d)
+							d = (ow->kind ? base->g : base->u)[k].from;
+				map_lookup(ow->kind ? im.g : im.u, ow->kind ? im.ng : im.nu, d, &hit);
+				if (hit)
+					n += ow->files;
+			}
+			snprintf(own, sizeof(own), "%zu IDs, %" PRIu64 " files to convert by chown "
+				 "(%s)", im.nu + im.ng, n, why);
 		}
+	}
+	if (!apply) {
+		print_plan(c, root, &m, a.plan, own, idmapped || (!im.nu && !im.ng), false);
+		if (!c->json && base && !ours && idmapped && same_plan_here)
+			printf("The idmapped mount over %s is missing (after a reboot or a "
+			       "remount): 'accordctl storage attach %s --apply' makes it again.\n",
+			       root, root);
+		goto out;
+	}
+	if (same_plan_here && (!im.nu && !im.ng ? !base : mount_ok)) {
+		/* attached here already, nothing to change: no write at all */
+		print_plan(c, root, &m, a.plan, own, true, true);
+		if (!c->json)
+			printf("Storage %s is attached already; nothing to change\n", m.name);
+		goto out;
 	}
 	for (i = 0; i < m.nowners; i++) {
 		const struct accord_owner *ow = &m.owners[i];
@@ -1017,21 +1304,41 @@ static int storage_attach(struct cli *c, int argc, char **argv)
 			audit(c, root, m.name, "create", ow->kind ? "group" : "user", ow->name,
 			      ow->id, a.plan[i].new_id, ow->files);
 	}
-	if (plan_maps(&m, a.plan, &um, &nu, &gm, &ng, &files) < 0) {
-		r = err_code(c, PH_OP, -ENOMEM, "out of memory");
+	for (i = 0; i < m.nowners; i++) {
+		const struct accord_owner *ow = &m.owners[i];
+
+		if (a.plan[i].new_id != ow->id)
+			audit(c, root, m.name, "remap", ow->kind ? "group" : "user", ow->name,
+			      ow->id, a.plan[i].new_id, ow->files);
+	}
+	/* a mount of ours is replaced (another map) or given up (--chown) */
+	if (ours && accord_idmap_umount(root, &reg_im, &e) < 0) {
+		r = fail(c, PH_COMMIT, &e);
 		goto out;
 	}
-	avoid = calloc(w.nuids + w.ngids + 1, sizeof(*avoid));
-	if (!avoid) {
-		r = err_code(c, PH_OP, -ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < w.nuids; i++)
-		avoid[i] = w.uids[i].id;
-	for (i = 0; i < w.ngids; i++)
-		avoid[w.nuids + i] = w.gids[i].id;
-	if (nu || ng) {
-		if (accord_convert_build(&cv, um, nu, gm, ng, avoid, w.nuids + w.ngids) < 0) {
+	if (idmapped) {
+		struct accord_walk v = { .root = root };
+
+		if (accord_idmap_mount(root, &im, &e) < 0) {
+			r = fail(c, PH_COMMIT, &e);
+			goto out;
+		}
+		r = save_idmap(c, root, &im);
+		if (r)
+			goto out;
+		audit(c, root, m.name, "idmap-mount", NULL, NULL, -1, -1, im.nu + im.ng);
+		if (!same_plan_here) {
+			/* the manifest and the record: the IDs shown here */
+			init_progress(&p, &v, "checking", m.name);
+			r = accord_storage_walk(&v, &e);
+			end_progress(&p);
+			r = r < 0 ? fail(c, PH_INPUT, &e) : publish(c, root, m.name, m.created, &v);
+			accord_walk_free(&v);
+			if (r)
+				goto out;
+		}
+	} else if (im.nu || im.ng) {
+		if (accord_convert_build(&cv, im.u, im.nu, im.g, im.ng, avoid, navoid) < 0) {
 			r = err_code(c, PH_OP, -ENOMEM, "out of memory");
 			goto out;
 		}
@@ -1042,35 +1349,35 @@ static int storage_attach(struct cli *c, int argc, char **argv)
 			r = fail(c, PH_COMMIT, &e);
 			goto out;
 		}
-		for (i = 0; i < m.nowners; i++) {
-			const struct accord_owner *ow = &m.owners[i];
-
-			if (a.plan[i].new_id != ow->id)
-				audit(c, root, m.name, "remap", ow->kind ? "group" : "user",
-				      ow->name, ow->id, a.plan[i].new_id, ow->files);
-		}
 		r = convert_and_publish(c, root, m.name, m.created, &cv, NULL, &linked);
 	} else {
 		r = publish(c, root, m.name, m.created, &w);
+		if (r == 0 && base)
+			r = drop_idmap_records(c, root, m.name);
 	}
 	if (r)
 		goto out;
 	audit(c, root, m.name, "attach", NULL, NULL, -1, -1, m.files);
 	if (!c->json || !linked)
-		print_plan(c, root, &m, a.plan, how, true);
+		print_plan(c, root, &m, a.plan, own, idmapped || (!im.nu && !im.ng), true);
 	if (!c->json)
-		printf("Attached storage %s%s\n", m.name, files ? ": ownership converted" : "");
+		printf("Attached storage %s%s\n", m.name, idmapped ? ": through an idmapped mount "
+		       "(no file changed)" : im.nu || im.ng ? ": ownership converted" : "");
 	if (linked)
 		r = linked_fail(c, m.name, linked);
 out:
 	free(avoid);
 	free(um);
 	free(gm);
+	accord_idmap_free(&im);
+	accord_idmap_free(&disk_im);
+	accord_idmap_free(&reg_im);
 	accord_convert_free(&cv);
 	free(a.plan);
 	if (st)
 		accord_state_free(st);
 	accord_walk_free(&w);
+	accord_walk_free(&vw);
 	accord_manifest_free(&m);
 	accord_manifest_free(&rec);
 	return r;
@@ -1176,8 +1483,10 @@ int storage_guard_delete(struct cli *c, uint32_t kind, const char *name, const c
 			if (o->kind != kind || strcmp(o->name, name))
 				continue;
 			hits++;
-			snprintf(list + k, sizeof(list) - k, "%s%s (%s, %" PRIu64 " files)",
-				 k ? ", " : "", recs[i].name, recs[i].path, o->files);
+			if (snprintf(list + k, sizeof(list) - k, "%s%s (%s, %" PRIu64 " files)",
+				     k ? ", " : "", recs[i].name, recs[i].path,
+				     o->files) >= (int)(sizeof(list) - k))
+				list[sizeof(list) - 1] = '\0'; /* cut: the count says more */
 		}
 	r = 0;
 	if (!hits || (owned && !strcmp(owned, "keep")))
@@ -1200,9 +1509,10 @@ int storage_guard_delete(struct cli *c, uint32_t kind, const char *name, const c
 		snprintf(file, sizeof(file), "%s/" ACCORD_STORAGE_META "/manifest.json",
 			 recs[i].path);
 		if (accord_manifest_read(file, &m, &e) < 0 || strcmp(m.name, recs[i].name) ||
-		    strcmp(m.registry, uuid))
+		    strcmp(m.registry, uuid) || idmap_missing(c, recs[i].path, recs[i].name))
 			r = err_code(c, PH_OP, -ENODEV, "storage %s is not reachable at %s (its "
-				     "manifest is missing, damaged or not this registry's): cannot "
+				     "manifest is missing, damaged or not this registry's, or its "
+				     "idmapped mount is not there): cannot "
 				     "transfer files there; nothing was changed", recs[i].name,
 				     recs[i].path);
 		accord_manifest_free(&m);

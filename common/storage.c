@@ -15,8 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1284,6 +1289,9 @@ int accord_storage_record_remove(const char *registry, const char *name,
 
 	if (r < 0 || (r = record_dir(registry, dir, sizeof(dir), err)) < 0)
 		return r;
+	snprintf(path, sizeof(path), "%s/%s.idmap", dir, name);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return accord_err_set(err, -errno, "cannot remove %s: %s", path, strerror(errno));
 	snprintf(path, sizeof(path), "%s/%s.json", dir, name);
 	if (unlink(path) < 0)
 		return accord_err_set(err, -errno, errno == ENOENT ? "no storage named '%s' is "
@@ -1849,4 +1857,399 @@ int accord_convert_run(const char *root, struct accord_convert *cv, struct accor
 	w->tag = NULL;
 	w->checkpoint = NULL;
 	return r;
+}
+
+/* ---- idmapped mounts ------------------------------------------------------ */
+
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U
+#endif
+
+void accord_idmap_free(struct accord_idmap *im)
+{
+	free(im->u);
+	free(im->g);
+	im->u = im->g = NULL;
+	im->nu = im->ng = 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int accord_idmap_text(const struct accord_idpair *m, size_t n, char **out, size_t *lines,
+		      size_t *bytes)
+{
+	struct sbuf b = { 0 };
+	uint32_t *x = calloc(2 * n + 1, sizeof(*x));
+	uint64_t next = 0, end = UINT32_MAX; /* 4294967295 (-1) is never mapped */
+	size_t i, nx = 0, nl = 0;
+
+	*out = NULL;
+	*lines = *bytes = 0;
+	if (!x)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		x[nx++] = m[i].from;
+		x[nx++] = m[i].to;
+		sb_add(&b, "%" PRIu32 " %" PRIu32 " 1\n", m[i].from, m[i].to);
+		nl++;
+	}
+	if (nx)
+		qsort(x, nx, sizeof(*x), cmp_u32);
+	for (i = 0; i <= nx; i++) {
+		uint64_t stop = i < nx ? x[i] : end;
+
+		if (stop > next) {
+			sb_add(&b, "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", next, next, stop - next);
+			nl++;
+		}
+		if (i < nx && (uint64_t)x[i] + 1 > next)
+			next = (uint64_t)x[i] + 1;
+	}
+	free(x);
+	if (b.oom) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	*lines = nl;
+	*bytes = b.len;
+	*out = b.p;
+	if (nl > ACCORD_IDMAP_LINES_MAX || b.len > ACCORD_IDMAP_TEXT_MAX)
+		return -E2BIG;
+	return 0;
+}
+
+void accord_fs_name(const char *path, char *buf, size_t len)
+{
+	static const struct {
+		unsigned long magic;
+		const char *name;
+	} names[] = {
+		{ 0xEF53, "ext4" }, { 0x58465342, "xfs" }, { 0x9123683E, "btrfs" },
+		{ 0x01021994, "tmpfs" }, { 0xF2F52010, "f2fs" }, { 0x4d44, "vfat" },
+		{ 0x794c7630, "overlay" }, { 0x65735546, "fuse" }, { 0x6969, "nfs" },
+		{ 0xFF534D42, "cifs" }, { 0x2fc12fc1, "zfs" }, { 0x73717368, "squashfs" },
+		{ 0xE0F5E1E2, "erofs" }, { 0x7366746e, "ntfs3" }, { 0x2011BAB0, "exfat" },
+	};
+	struct statfs sf;
+	size_t i;
+
+	if (statfs(path, &sf) < 0) {
+		snprintf(buf, len, "unknown");
+		return;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((unsigned long)sf.f_type == names[i].magic) {
+			snprintf(buf, len, "%s", names[i].name);
+			return;
+		}
+	snprintf(buf, len, "file system 0x%lx", (unsigned long)sf.f_type);
+}
+
+static int write_proc(pid_t pid, const char *what, const char *text)
+{
+	char path[64];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		r = errno ? -errno : -EIO;
+	close(fd);
+	return r;
+}
+
+/* A user namespace with the maps, held by *nsfd (the process that made
+ * it is gone when this returns). */
+static int make_userns(const char *umap, const char *gmap, int *nsfd, struct accord_err *err)
+{
+	int ready[2], go[2], r = 0, st;
+	char c = 0, path[64];
+	pid_t pid;
+
+	*nsfd = -1;
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return accord_err_set(err, -errno, "pipe: %s", strerror(errno));
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		r = -errno;
+		close(ready[0]);
+		close(ready[1]);
+		return accord_err_set(err, r, "pipe: %s", strerror(-r));
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
+		while (read(go[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (pid < 0) {
+		r = accord_err_set(err, -errno, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (read(ready[0], &c, 1) != 1) {
+		r = accord_err_set(err, -EPERM, "cannot create a user namespace (unshare "
+				   "CLONE_NEWUSER refused)");
+		goto reap;
+	}
+	if ((r = write_proc(pid, "uid_map", umap)) < 0 ||
+	    (r = write_proc(pid, "gid_map", gmap)) < 0) {
+		r = accord_err_set(err, r, "cannot write the ID map of a user namespace: %s",
+				   strerror(-r));
+		goto reap;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	*nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*nsfd < 0)
+		r = accord_err_set(err, -errno, "cannot open %s: %s", path, strerror(errno));
+reap:
+	close(go[1]);
+	go[1] = -1;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+out:
+	if (go[1] >= 0)
+		close(go[1]);
+	close(ready[0]);
+	return r;
+}
+
+/* The detached, idmapped clone of root (never attached anywhere). */
+static int idmapped_clone(const char *root, const struct accord_idmap *im, int *treefd,
+			  struct accord_err *err)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP };
+	char *ut = NULL, *gt = NULL, fs[64], rel[128];
+	size_t ul = 0, ub = 0, gl = 0, gb = 0;
+	struct utsname un;
+	int r, ns = -1, fd;
+
+	*treefd = -1;
+	accord_fs_name(root, fs, sizeof(fs));
+	if (uname(&un) < 0)
+		snprintf(un.release, sizeof(un.release), "?");
+	snprintf(rel, sizeof(rel), "%s", un.release);
+	if (geteuid() != 0)
+		return accord_err_set(err, -EPERM, "idmapped mount not available: it needs root "
+				      "(CAP_SYS_ADMIN)");
+	r = accord_idmap_text(im->u, im->nu, &ut, &ul, &ub);
+	if (r == 0)
+		r = accord_idmap_text(im->g, im->ng, &gt, &gl, &gb);
+	if (r == -E2BIG)
+		r = accord_err_set(err, r, "idmapped mount not available: the map needs %zu uid "
+				   "and %zu gid lines (%zu and %zu bytes); the kernel takes at "
+				   "most %d lines in %d bytes", ul, gt ? gl : 0, ub, gt ? gb : 0,
+				   ACCORD_IDMAP_LINES_MAX, ACCORD_IDMAP_TEXT_MAX);
+	else if (r < 0)
+		r = accord_err_set(err, r, "out of memory");
+	if (r == 0)
+		r = make_userns(ut, gt, &ns, err);
+	free(ut);
+	free(gt);
+	if (r < 0)
+		return r;
+	fd = open_tree(AT_FDCWD, root, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (fd < 0) {
+		r = accord_err_set(err, -errno, "idmapped mount not available: open_tree(%s): %s "
+				   "(Linux %s)", root, strerror(errno), rel);
+		close(ns);
+		return r;
+	}
+	attr.userns_fd = (uint64_t)ns;
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0) {
+		r = -errno;
+		close(fd);
+		close(ns);
+		return accord_err_set(err, r, "idmapped mount not available: Linux %s refuses "
+				      "it on %s (%s)%s", rel, root, fs, r == -EINVAL ?
+				      ": the file system (or one mounted below it) does not "
+				      "support idmapped mounts" : strerror(-r));
+	}
+	close(ns);
+	*treefd = fd;
+	return 0;
+}
+
+int accord_idmap_try(const char *root, const struct accord_idmap *im, struct accord_err *err)
+{
+	int fd, r = idmapped_clone(root, im, &fd, err);
+
+	if (r == 0)
+		close(fd);
+	return r;
+}
+
+static void boot_id(char *buf, size_t len)
+{
+	char *t = NULL;
+	size_t l = 0;
+
+	buf[0] = '\0';
+	if (fu_read_file("/proc/sys/kernel/random/boot_id", 64, &t, &l) == 0) {
+		while (l && (t[l - 1] == '\n' || t[l - 1] == ' '))
+			t[--l] = '\0';
+		snprintf(buf, len, "%s", t);
+	}
+	free(t);
+}
+
+static uint64_t mount_id(const char *path)
+{
+	struct statx sx;
+
+	if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE, &sx) == 0 &&
+	    (sx.stx_mask & STATX_MNT_ID_UNIQUE))
+		return sx.stx_mnt_id;
+	if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_MNT_ID, &sx) == 0 &&
+	    (sx.stx_mask & STATX_MNT_ID))
+		return sx.stx_mnt_id;
+	return 0;
+}
+
+int accord_idmap_mount(const char *root, struct accord_idmap *im, struct accord_err *err)
+{
+	int fd, r = idmapped_clone(root, im, &fd, err);
+
+	if (r < 0)
+		return r;
+	if (move_mount(fd, "", AT_FDCWD, root, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		r = accord_err_set(err, -errno, "cannot mount the idmapped clone over %s: %s",
+				   root, strerror(errno));
+		close(fd);
+		return r;
+	}
+	close(fd);
+	boot_id(im->boot_id, sizeof(im->boot_id));
+	im->mnt_id = mount_id(root);
+	return 0;
+}
+
+bool accord_idmap_is_ours(const char *root, const struct accord_idmap *im)
+{
+	char b[40];
+
+	if (!im->mnt_id || !im->boot_id[0])
+		return false;
+	boot_id(b, sizeof(b));
+	return !strcmp(b, im->boot_id) && mount_id(root) == im->mnt_id;
+}
+
+int accord_idmap_umount(const char *root, const struct accord_idmap *im,
+			struct accord_err *err)
+{
+	if (!accord_idmap_is_ours(root, im))
+		return 0;
+	if (umount2(root, 0) < 0)
+		return accord_err_set(err, -errno, "cannot unmount the idmapped mount over %s: %s",
+				      root, strerror(errno));
+	return 0;
+}
+
+bool accord_idmap_same(const struct accord_idmap *a, const struct accord_idmap *b)
+{
+	return a->nu == b->nu && a->ng == b->ng &&
+	       (!a->nu || !memcmp(a->u, b->u, a->nu * sizeof(*a->u))) &&
+	       (!a->ng || !memcmp(a->g, b->g, a->ng * sizeof(*a->g)));
+}
+
+int accord_idmap_save(const char *dir, const char *file, const struct accord_idmap *im,
+		      struct accord_err *err)
+{
+	struct sbuf b = { 0 };
+	char path[PATH_MAX + 80];
+	size_t i;
+	int r;
+
+	sb_add(&b, "accord-idmap 1\nstorage %s\nregistry %s\n", im->storage, im->registry);
+	if (im->mnt_id)
+		sb_add(&b, "mount %s %" PRIu64 "\n", im->boot_id, im->mnt_id);
+	for (i = 0; i < im->nu; i++)
+		sb_add(&b, "u %" PRIu32 " %" PRIu32 "\n", im->u[i].from, im->u[i].to);
+	for (i = 0; i < im->ng; i++)
+		sb_add(&b, "g %" PRIu32 " %" PRIu32 "\n", im->g[i].from, im->g[i].to);
+	sb_add(&b, "end\n");
+	if (b.oom) {
+		free(b.p);
+		return accord_err_set(err, -ENOMEM, "out of memory");
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	r = fu_publish(dir, path, b.p, b.len, 0644, false);
+	free(b.p);
+	return r < 0 ? accord_err_set(err, r, "cannot write %s: %s", path, strerror(-r)) : 0;
+}
+
+int accord_idmap_load(const char *file, struct accord_idmap *im, struct accord_err *err)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	bool head = false, end = false;
+	int r;
+
+	memset(im, 0, sizeof(*im));
+	r = fu_read_trusted(file, SIDE_FILE_MAX, &text, &len);
+	if (r == -ENOENT)
+		return accord_err_set(err, r, "%s: missing", file);
+	if (r < 0)
+		return accord_err_set(err, r, "%s: %s", file, r == -EPERM ? "it must be a "
+				      "regular file owned by root, not writable by group or others" :
+				      strerror(-r));
+	for (line = strtok_r(text, "\n", &save); line && r == 0 && !end;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long a, b;
+		char k, w1[80], w2[80];
+		int used = 0;
+
+		if (!head) {
+			head = !strcmp(line, "accord-idmap 1");
+			if (!head)
+				r = -EBADMSG;
+		} else if (!strcmp(line, "end")) {
+			end = true;
+		} else if (sscanf(line, "storage %64s%n", w1, &used) == 1 && !line[used]) {
+			memcpy(im->storage, w1, strlen(w1) + 1);
+		} else if (sscanf(line, "registry %36s%n", w1, &used) == 1 && !line[used]) {
+			memcpy(im->registry, w1, strlen(w1) + 1);
+		} else if (sscanf(line, "mount %39s %llu%n", w2, &a, &used) == 2 && !line[used]) {
+			memcpy(im->boot_id, w2, strlen(w2) + 1);
+			im->mnt_id = a;
+		} else if (sscanf(line, "%c %llu %llu%n", &k, &a, &b, &used) == 3 && !line[used] &&
+			   (k == 'u' || k == 'g') && a < UINT32_MAX && b < UINT32_MAX && a != b) {
+			r = k == 'u' ? push_pair(&im->u, &im->nu, (uint32_t)a, (uint32_t)b)
+				     : push_pair(&im->g, &im->ng, (uint32_t)a, (uint32_t)b);
+		} else {
+			r = -EBADMSG;
+		}
+	}
+	free(text);
+	if (r == 0 && (!end || !im->storage[0] || !im->registry[0]))
+		r = -EBADMSG;
+	if (r == 0 && im->nu > 1)
+		qsort(im->u, im->nu, sizeof(*im->u), cmp_pair);
+	if (r == 0 && im->ng > 1)
+		qsort(im->g, im->ng, sizeof(*im->g), cmp_pair);
+	if (r < 0) {
+		accord_idmap_free(im);
+		return accord_err_set(err, r, "%s: %s", file, r == -EBADMSG ? "damaged" :
+				      strerror(-r));
+	}
+	return 0;
 }

@@ -222,4 +222,59 @@ int accord_convert_remove(const char *root, struct accord_err *err);
 int accord_convert_run(const char *root, struct accord_convert *cv,
 		       struct accord_walk *w, struct accord_err *err);
 
+/* ---- idmapped mounts ---------------------------------------------- */
+
+/* The kernel's limits for one uid_map or gid_map write. */
+#define ACCORD_IDMAP_LINES_MAX 340
+#define ACCORD_IDMAP_TEXT_MAX 4095
+
+/*
+ * An idmapped mount over a storage's root (mount_setattr(2) with
+ * MOUNT_ATTR_IDMAP, no util-linux needed): u and g map the ID a file has
+ * on disk to the ID it shows here, identity for every other ID.  Kept in
+ * PATH/.accord/idmap and, with the mount made, in the registry's
+ * storages/NAME.idmap (text, root 0644).
+ */
+struct accord_idmap {
+	char storage[ACCORD_STORAGE_NAME_MAX + 1];
+	char registry[37];
+	struct accord_idpair *u, *g; /* sorted by from; from != to */
+	size_t nu, ng;
+	char boot_id[40];          /* the mount made: boot and mount ID */
+	uint64_t mnt_id;           /* 0: none recorded */
+};
+
+void accord_idmap_free(struct accord_idmap *im);
+/* The uid_map/gid_map text of a map: its pairs and identity ranges split
+ * around every from and to.  -E2BIG (*lines, *bytes still set) beyond
+ * the kernel's limits; *out malloc'd. */
+int accord_idmap_text(const struct accord_idpair *m, size_t n, char **out,
+		      size_t *lines, size_t *bytes);
+/* A short name of the file system of path ("ext4", "tmpfs", ...). */
+void accord_fs_name(const char *path, char *buf, size_t len);
+/*
+ * Can root be mounted over with this map?  Tried on a detached private
+ * clone (open_tree OPEN_TREE_CLONE + mount_setattr) that never becomes
+ * visible.  0, or < 0 with the reason in err.
+ */
+int accord_idmap_try(const char *root, const struct accord_idmap *im,
+		     struct accord_err *err);
+/* Mounts the idmapped clone of root over root; sets im->boot_id and
+ * im->mnt_id. */
+int accord_idmap_mount(const char *root, struct accord_idmap *im,
+		       struct accord_err *err);
+/* Is root the idmapped mount im recorded (same boot, same mount)? */
+bool accord_idmap_is_ours(const char *root, const struct accord_idmap *im);
+/* umount2(root, 0), only when accord_idmap_is_ours(). */
+int accord_idmap_umount(const char *root, const struct accord_idmap *im,
+			struct accord_err *err);
+/* file: a path; -ENOENT when missing, -EBADMSG when damaged. */
+int accord_idmap_load(const char *file, struct accord_idmap *im,
+		      struct accord_err *err);
+int accord_idmap_save(const char *dir, const char *file,
+		      const struct accord_idmap *im, struct accord_err *err);
+/* Two maps with the same pairs. */
+bool accord_idmap_same(const struct accord_idmap *a,
+		       const struct accord_idmap *b);
+
 #endif

@@ -126,11 +126,11 @@ run user add u14
 run user add u20 && run user del u20
 check "B prepared" 0 "$rc"
 
-expect 0 "attach --dry-run" storage attach "$VOL" --dry-run
+expect 0 "attach --dry-run" storage attach "$VOL" --dry-run --chown
 check "dry run says so" 1 "$(grep -c 'Dry run: nothing was changed' "$T/out")"
-check "dry run names the chown fallback" 1 "$(grep -c 'idmapped mount not available' "$T/out")"
+check "dry run names the conversion by chown" 1 "$(grep -c 'files to convert by chown (--chown)' "$T/out")"
 check "dry run changed no file" "$(cat "$T/before")" "$(owners "$VOL")"
-json "attach --dry-run --json" storage attach "$VOL" --dry-run
+json "attach --dry-run --json" storage attach "$VOL" --dry-run --chown
 jcheck "plan: u5 ok" "[p['action'] for p in d['plan'] if p['name']=='u5' and p['kind']=='user']" '["ok"]'
 jcheck "plan: u11 remap" "[p['action'] for p in d['plan'] if p['name']=='u11' and p['kind']=='user']" '["remap"]'
 jcheck "plan: u25 create" "[p['action'] for p in d['plan'] if p['name']=='u25' and p['kind']=='user']" '["create+remap"]'
@@ -141,7 +141,7 @@ check "dry run created nobody" "" "$("$ACCORDCTL" user show u25 2>/dev/null)"
 ok_file=$(awk -v u="$(sed -n 3p "$T/uids")" '$2==u {print $1; exit}' "$T/before")
 ct0=$(stat -c %Z "$VOL/$ok_file")
 sleep 1.1
-expect 0 "attach --apply" storage attach "$VOL" --apply
+expect 0 "attach --apply" storage attach "$VOL" --apply --chown
 check "matching owner's file untouched (ctime)" "$ct0" "$(stat -c %Z "$VOL/$ok_file")"
 users_of >"$T/users_b"
 expect_owners() { # the owners every file must have on B
@@ -170,7 +170,7 @@ check "audit has the creations" yes "$(grep -q '"action":"create","kind":"user",
 check "registry journal names the storage" yes \
 	"$(grep -lq 'storage attach vol1' "$REG_B"/journal/*.txn && echo yes)"
 g0=$(sed -n 's/^generation = //p' "$REG_B/CURRENT")
-expect 0 "attach again: nothing to do" storage attach "$VOL" --apply
+expect 0 "attach again: nothing to do" storage attach "$VOL" --apply --chown
 check "second attach: no new generation" "$g0" "$(sed -n 's/^generation = //p' "$REG_B/CURRENT")"
 check "second attach: owners unchanged" "$(cat "$T/expected")" "$(owners "$VOL")"
 check "second attach: nothing to convert" 1 "$(grep -c 'nothing to convert' "$T/out")"
@@ -185,7 +185,7 @@ owners "$BIG" >"$T/before"
 users_of >"$T/users_a"
 on_b
 killed=0
-spawn storage attach "$BIG" --apply
+spawn storage attach "$BIG" --apply --chown
 pid=$!
 for _ in $(seq 1 600); do
 	[ -e "$BIG/.accord/convert.journal" ] && break
@@ -198,7 +198,7 @@ check "the --apply was killed midway" 1 "$killed"
 check "journal left by the killed run" yes "$([ -e "$BIG/.accord/convert.journal" ] && echo yes)"
 expect 0 "dry run reports the pending conversion" storage attach "$BIG" --dry-run
 check "pending conversion named" 1 "$(grep -c 'interrupted conversion' "$T/out")"
-expect 0 "resume with --apply" storage attach "$BIG" --apply
+expect 0 "resume with --apply" storage attach "$BIG" --apply --chown
 users_of >"$T/users_b"
 expect_owners >"$T/expected"
 check "resumed conversion: every file exactly as planned" "$(cat "$T/expected")" "$(owners "$BIG")"
@@ -277,7 +277,7 @@ cp "$man" "$T/man.good"
 refused_attach() { # DESC CODE PATTERN
 	local before after
 	before=$(state_b)
-	run storage attach "$VOL" --apply
+	run storage attach "$VOL" --apply --chown
 	after=$(state_b)
 	check "$1: exit $2" "$2" "$rc"
 	check "$1: message" 1 "$(grep -ciE -- "$3" "$T/err" | head -1 | sed 's/^[1-9][0-9]*$/1/')"
@@ -338,7 +338,7 @@ expect 0 "rescan after the links are gone" storage scan vol1
 printf 'accord-convert 1\n' >"$VOL/.accord/convert.journal"
 chown 31337 "$VOL/.accord/convert.journal"
 before=$(state_b)
-expect 77 "a journal not owned by root is refused" storage attach "$VOL" --apply
+expect 77 "a journal not owned by root is refused" storage attach "$VOL" --apply --chown
 check "its message" 1 "$(grep -c 'convert.journal: it must be .*owned by root' "$T/err")"
 check "refused journal changed nothing" "$before" "$(state_b)"
 rm -f "$VOL/.accord/convert.journal"
