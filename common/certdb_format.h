@@ -24,7 +24,8 @@
  *   Fields by type:
  *     MAP   key, label, user ("" MULTIID), criteria, sdn, idn
  *     REG   sha256 (32 bytes), issuer key + 0x1f + serial, label, user,
- *           subject, issuer, serial
+ *           subject, issuer, serial, and (from the second writer on) the
+ *           certificate's DER
  *     CRIT  name, user
  *     CA    der, label, subject, sha256 (32 bytes)   (changed: not_after)
  *     CRL   der, ca label

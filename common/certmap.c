@@ -114,6 +114,7 @@ void state_certs_free(struct accord_state *st)
 		free(g->issuer_key);
 		free(g->serial);
 		free(g->subject);
+		free(g->der);
 	}
 	for (i = 0; i < cs->ncrits; i++) {
 		free(cs->crits[i].name);
@@ -759,6 +760,15 @@ int accord_certreg_add(struct accord_state *st, const unsigned char *der, size_t
 		r = -ENOMEM;
 	if (r == 0)
 		r = name_text(X509_get_issuer_name(x), &g->issuer, NULL, err);
+	if (r == 0) {
+		g->der = malloc(len);
+		if (g->der) {
+			memcpy(g->der, der, len);
+			g->der_len = len;
+		} else {
+			r = -ENOMEM;
+		}
+	}
 	if (r < 0 || add_label(cs, user, label, CDB_REG, (uint32_t)cs->nregs) < 0) {
 		free(g->label);
 		free(g->user);
@@ -766,6 +776,7 @@ int accord_certreg_add(struct accord_state *st, const unsigned char *der, size_t
 		free(g->issuer_key);
 		free(g->serial);
 		free(g->subject);
+		free(g->der);
 		goto nomem;
 	}
 	cs->nregs++;
@@ -1298,8 +1309,8 @@ int state_certs_serialize(const struct accord_state *st, uint64_t seed, unsigned
 	for (i = 0; i < cs->nregs; i++) {
 		const struct accord_certreg *g = &cs->regs[i];
 		size_t il = strlen(g->issuer_key), sl = strlen(g->serial);
-		const void *f[7];
-		size_t fl[7];
+		const void *f[8];
+		size_t fl[8];
 
 		if (!g->live)
 			continue;
@@ -1324,7 +1335,9 @@ int state_certs_serialize(const struct accord_state *st, uint64_t seed, unsigned
 		fl[5] = strlen(g->issuer);
 		f[6] = g->serial;
 		fl[6] = sl;
-		roff[nr++] = wrec(&w, ro, CDB_REG, g->status, g->created, g->created, 7, f, fl);
+		f[7] = g->der ? (const void *)g->der : "";
+		fl[7] = g->der_len;
+		roff[nr++] = wrec(&w, ro, CDB_REG, g->status, g->created, g->created, 8, f, fl);
 	}
 	for (i = 0; i < cs->ncrits; i++) {
 		const struct accord_certcrit *c = &cs->crits[i];
@@ -1439,11 +1452,13 @@ static int load_rec(struct accord_state *st, struct certstore *cs, const struct 
 	static const unsigned want[] = { 0, 6, 7, 2, 4, 2 };
 	unsigned i;
 
-	if (r->type < CDB_MAP || r->type > CDB_CRL || r->nfields != want[r->type])
+	/* a registration has 7 fields, or 8 with the certificate's DER */
+	if (r->type < CDB_MAP || r->type > CDB_CRL ||
+	    (r->nfields != want[r->type] && !(r->type == CDB_REG && r->nfields == 8)))
 		return -EBADMSG;
 	for (i = 0; i < r->nfields; i++)
 		if (has_nul(r, i) && !(r->type == CDB_CA && (i == 0 || i == 3)) &&
-		    !(r->type == CDB_REG && i == 0) && !(r->type == CDB_CRL && i == 0))
+		    !(r->type == CDB_REG && (i == 0 || i == 7)) && !(r->type == CDB_CRL && i == 0))
 			return -EBADMSG;
 	switch (r->type) {
 	case CDB_MAP: {
@@ -1514,6 +1529,13 @@ static int load_rec(struct accord_state *st, struct certstore *cs, const struct 
 		g->created = r->created;
 		g->live = true;
 		g->old_off = r->off;
+		if (r->nfields == 8 && r->flen[7]) {
+			g->der = malloc(r->flen[7]);
+			if (!g->der)
+				return -ENOMEM;
+			memcpy(g->der, r->f[7], r->flen[7]);
+			g->der_len = r->flen[7];
+		}
 		if (!g->label || !g->user || !g->subject || !g->issuer || !g->issuer_key ||
 		    !g->serial)
 			return -ENOMEM;

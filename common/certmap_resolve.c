@@ -131,12 +131,19 @@ static int next_of(const struct accord_certdb *db, uint32_t type, uint32_t *curs
 
 static const unsigned nfields_of[] = { 0, 6, 7, 2, 4, 2 };
 
+/* A registration may carry one more field (the certificate's DER). */
+static bool fields_ok(const struct cdb_rec *r)
+{
+	return r->nfields == nfields_of[r->type] ||
+	       (r->type == CDB_REG && r->nfields == nfields_of[CDB_REG] + 1);
+}
+
 static int next_ok(const struct accord_certdb *db, uint32_t type, uint32_t *cursor,
 		   struct cdb_rec *r)
 {
 	int e = next_of(db, type, cursor, r);
 
-	if (e == 0 && r->nfields != nfields_of[type])
+	if (e == 0 && !fields_ok(r))
 		e = -EBADMSG;
 	return e;
 }
@@ -256,8 +263,7 @@ static int probe(const struct accord_certdb *db, const unsigned char *index, uin
 			return -ENOENT;
 		if (snap_get64(s) != h)
 			continue;
-		if (cdb_rec_at(db, off1 - 1, out) || out->type != type ||
-		    out->nfields != nfields_of[type])
+		if (cdb_rec_at(db, off1 - 1, out) || out->type != type || !fields_ok(out))
 			return -EBADMSG;
 		if (out->flen[fi] == klen - skip && !memcmp(out->f[fi], key + skip, klen - skip))
 			return 0;

@@ -767,10 +767,26 @@ static int restore_maps(struct rs *x, const struct accord_state *bst)
 
 			live = g->live && !memcmp(g->sha256, b->sha256, 32);
 		}
-		if (!live)
-			r = note(x, "registered certificate %s/%s (%s) not restored: a backup "
-				 "holds its digest, not the certificate; register it again",
-				 b->user, b->label, b->subject);
+		if (live)
+			continue;
+		if (!b->der_len) {
+			r = note(x, "registered certificate %s/%s (%s) not restored: the backup "
+				 "holds its digest, not the certificate (it was registered by an "
+				 "older accordctl); register it again", b->user, b->label,
+				 b->subject);
+			continue;
+		}
+		{
+			struct accord_err one = { 0 };
+			int a = accord_certreg_add(x->st, b->der, b->der_len, b->user, b->label,
+						   b->status == ACCORD_MAP_NOTRUST, &one);
+
+			if (a == -ENOMEM)
+				r = a;
+			else if (a < 0)
+				r = note(x, "registered certificate %s/%s not restored: %s", b->user,
+					 b->label, one.msg);
+		}
 	}
 	for (i = 0; i < accord_state_certcrit_slots(bst) && r == 0; i++) {
 		const struct accord_certcrit *b = accord_state_certcrit_at(bst, i);

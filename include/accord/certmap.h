@@ -65,6 +65,8 @@ struct accord_certreg {
 	char *issuer_key;   /* its canonical key (accord_dn_key), for lookups */
 	char *serial;       /* upper-case hex, no leading zeros */
 	char *subject;      /* RFC 4514, display */
+	unsigned char *der; /* the certificate (restore registers it again) */
+	size_t der_len;     /* 0 for a registration loaded without it */
 	uint32_t status;
 	int64_t created;
 	bool live;

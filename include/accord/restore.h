@@ -52,9 +52,10 @@
  *     and primary GID in the backup, always comes back with its profile).  Conflicts refuse the whole restore
  *     (-EEXIST, every conflict listed): exclude those names to restore
  *     the rest.
- *   - A registered certificate only in the backup cannot be added back
- *     (the snapshot keeps its digest and names, not the certificate): it
- *     is reported as a note, the rest is restored.
+ *   - A registered certificate only in the backup is registered again
+ *     from the certificate the snapshot keeps with it; one written by an
+ *     older accordctl (digest only) is reported as a note, the rest is
+ *     restored.
  */
 #ifndef ACCORD_RESTORE_H
 #define ACCORD_RESTORE_H

@@ -492,6 +492,9 @@ static void test_snapshot_round_trip(void **state)
 	assert_int_equal(accord_state_from_snapshot(&snap, &st2, &e), 0);
 	assert_int_equal(accord_state_ca_slots(st2), 2);
 	assert_int_equal(accord_state_ca_at(st2, 1)->status, ACCORD_CA_NOTRUST);
+	/* a registration keeps its certificate (restore registers it again) */
+	assert_int_equal(accord_state_certreg_at(st2, 0)->der_len, dl);
+	assert_memory_equal(accord_state_certreg_at(st2, 0)->der, der, dl);
 	assert_int_equal(state_certs_serialize(st, 5, &b1, &l1, &e), 0);
 	assert_int_equal(state_certs_serialize(st2, 5, &b2, &l2, &e), 0);
 	assert_int_equal(l1, l2);

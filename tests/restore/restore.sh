@@ -283,6 +283,17 @@ expect 0 "restore --only ptkeys --include-secrets" \
 check "--only ptkeys: the backup's key is back" "$keys_b1" \
 	"$("$ACCORDCTL" passticket key list --show 2>&1)"
 
+# ---- a registered certificate comes back (the backup holds its DER) -------
+reset
+run certmap register "$T/local.pem" --user carol --label card
+[ "$rc" -eq 0 ] || bail "certmap register" "$(err)"
+expect 0 "backup with a registration" backup "$T/reg.bak"
+expect 0 "the registration deleted" certmap del card --user carol
+expect 0 "restore --only certmaps" restore "$T/reg.bak" --only certmaps --yes
+expect 0 "the registration is back" certmap show card --user carol
+grep -q "Registered certificate" "$T/out" && ok "shown as a registered certificate" ||
+	not_ok "shown as a registered certificate" "$(cat "$T/out")"
+
 # ---- damaged backups -------------------------------------------------------
 reset
 size=$(stat -c %s "$T/b1.bak")
