@@ -1352,12 +1352,17 @@ static int jcmp_str(const void *a, const void *b)
 
 static json_object *normalized(json_object *o)
 {
+	struct json_object_iter it;
 	json_object *n;
 
 	if (!o || !json_object_is_type(o, json_type_object))
 		return NULL;
 	n = json_object_new_object();
-	json_object_object_foreach(o, key, val) {
+	/* the C form of the iteration (the other uses a GNU extension) */
+	json_object_object_foreachC(o, it) {
+		const char *key = it.key;
+		json_object *val = it.val;
+
 		if (!strcmp(key, "created") || !strcmp(key, "changed") || !strcmp(key, "shared"))
 			continue;
 		if (!strcmp(key, "members") && json_object_is_type(val, json_type_array)) {

@@ -131,11 +131,14 @@ static int get_str(json_object *o, const char *key, char *dst, size_t cap,
 
 static int only_keys(json_object *o, const char *const *keys, struct accord_err *err)
 {
-	json_object_object_foreach(o, k, v) {
+	struct json_object_iter it;
+
+	/* the C form of the iteration (the other uses a GNU extension) */
+	json_object_object_foreachC(o, it) {
+		const char *k = it.key;
 		size_t i;
 		bool known = false;
 
-		(void)v;
 		for (i = 0; keys[i] && !known; i++)
 			known = !strcmp(k, keys[i]);
 		if (!known)
